@@ -1,0 +1,262 @@
+//! The commonality planner: merges the pipelines of the tasks on one dataset into a prefix tree
+//! whose nodes are *streams* (computed once per batch and fanned out to the tasks below), splits
+//! tasks into groups of at most `cap` consumers per stream, and prices what sharing saves.
+//!
+//! Everything here is a pure function of a [`Problem`].
+
+use crate::problem::Problem;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How many tasks may share one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// At most this many consumers per stream (1 means no sharing).
+    Max(usize),
+    /// No limit.
+    Unlimited,
+    /// Chosen per dataset from the estimated total time ([`auto_cap`]).
+    Auto,
+}
+
+impl fmt::Display for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Max(k) => write!(f, "{k}"),
+            Cap::Unlimited => write!(f, "unlimited"),
+            Cap::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+/// One node of a prefix tree: the output of a pipeline prefix on one dataset.
+#[derive(Debug, Clone)]
+pub struct StreamNode {
+    pub dataset: usize,
+    pub parent: Option<usize>,
+    /// The stage this node adds to its parent's output.
+    pub stage: usize,
+    pub children: Vec<usize>,
+    /// Every task at or below this node: the consumers the stream fans out to.
+    pub consumers: Vec<usize>,
+}
+
+/// The prefix trees of a set of tasks that share preprocessing.
+#[derive(Debug, Clone, Default)]
+pub struct PrefixTree {
+    pub nodes: Vec<StreamNode>,
+    pub roots: Vec<usize>,
+}
+
+impl PrefixTree {
+    /// Merges the pipelines of `tasks`, which must all read one dataset.
+    pub fn build(problem: &Problem, tasks: &[usize]) -> PrefixTree {
+        let mut tree = PrefixTree::default();
+        let mut index: BTreeMap<(Option<usize>, usize), usize> = BTreeMap::new();
+        for &t in tasks {
+            let task = &problem.tasks[t];
+            let mut parent = None;
+            for &stage in &task.stages {
+                let node = *index.entry((parent, stage)).or_insert_with(|| {
+                    tree.nodes.push(StreamNode {
+                        dataset: task.dataset,
+                        parent,
+                        stage,
+                        children: Vec::new(),
+                        consumers: Vec::new(),
+                    });
+                    let id = tree.nodes.len() - 1;
+                    match parent {
+                        Some(p) => tree.nodes[p].children.push(id),
+                        None => tree.roots.push(id),
+                    }
+                    id
+                });
+                tree.nodes[node].consumers.push(t);
+                parent = Some(node);
+            }
+        }
+        tree
+    }
+
+    /// The stage of every node: what one sample costs to push through the whole tree.
+    pub fn node_stages(&self) -> Vec<usize> {
+        self.nodes.iter().map(|n| n.stage).collect()
+    }
+}
+
+/// The stages of the distinct prefix-tree nodes of a group of tasks on one dataset: the
+/// preprocessing one shared sample costs (a stage under two different parents counts twice).
+pub fn group_stages(problem: &Problem, tasks: &[usize]) -> Vec<usize> {
+    PrefixTree::build(problem, tasks).node_stages()
+}
+
+/// Samples the stream of a group must produce if its tasks start together: the most any member reads.
+pub fn group_samples(problem: &Problem, tasks: &[usize]) -> f64 {
+    tasks
+        .iter()
+        .map(|&t| problem.tasks[t].samples())
+        .fold(0.0, f64::max)
+}
+
+/// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline (so those with the
+/// longest common prefixes sit together), then cut into chunks of at most `cap`. `processors`
+/// sizes the automatic cap. Groups come out in order of their first task, deterministically.
+pub fn form_groups(
+    problem: &Problem,
+    tasks: &[usize],
+    cap: Cap,
+    processors: usize,
+) -> Vec<Vec<usize>> {
+    let mut by_dataset: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &t in tasks {
+        by_dataset
+            .entry(problem.tasks[t].dataset)
+            .or_default()
+            .push(t);
+    }
+    let mut groups = Vec::new();
+    for (_, mut members) in by_dataset {
+        members.sort_by(|&a, &b| {
+            problem.tasks[a]
+                .stages
+                .cmp(&problem.tasks[b].stages)
+                .then(a.cmp(&b))
+        });
+        let k = match cap {
+            Cap::Max(k) => k.max(1),
+            Cap::Unlimited => members.len(),
+            Cap::Auto => auto_cap(problem, &members, processors),
+        };
+        groups.extend(members.chunks(k).map(|c| {
+            let mut g = c.to_vec();
+            g.sort_unstable();
+            g
+        }));
+    }
+    groups.sort_by_key(|g| g[0]);
+    groups
+}
+
+/// Picks the cap for `tasks` (one dataset) that minimises [`estimate_total_time`] over
+/// candidates 1, 2, 4, ... and the whole set; ties go to the larger cap, which saves more work.
+pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize {
+    let n = tasks.len().max(1);
+    let mut candidates: Vec<usize> = std::iter::successors(Some(1usize), |k| Some(k * 2))
+        .take_while(|&k| k < n)
+        .collect();
+    candidates.push(n);
+    let mut best = (f64::INFINITY, 1);
+    for k in candidates {
+        let groups: Vec<Vec<usize>> = tasks.chunks(k).map(<[usize]>::to_vec).collect();
+        let time = estimate_total_time(problem, &groups, processors);
+        if time <= best.0 * (1.0 + 1e-9) {
+            best = (time, k);
+        }
+    }
+    best.1
+}
+
+/// A quick estimate of the makespan of running `groups` on `processors` identical processors
+/// (reference costs: each item on its fastest processor): the larger of the total work spread
+/// over all processors and the longest group, where a group's consumers advance at the pace of
+/// its slowest active member.
+pub fn estimate_total_time(problem: &Problem, groups: &[Vec<usize>], processors: usize) -> f64 {
+    let mut work = 0.0;
+    let mut longest: f64 = 0.0;
+    for g in groups {
+        let prep = problem.stages_ns_min(&group_stages(problem, g)) * group_samples(problem, g);
+        work += prep;
+        work += g
+            .iter()
+            .map(|&t| {
+                problem.tasks[t].steps as f64
+                    * problem.step_ns_min(t)
+                    * problem.tasks[t].gang as f64
+            })
+            .sum::<f64>();
+        longest = longest.max(coupled_duration(problem, g));
+    }
+    (work / processors.max(1) as f64).max(longest)
+}
+
+/// How long a group takes at full speed when every consumer reads at the pace of the slowest
+/// consumer still running: sort by samples read; between two finishes the pace is set by the
+/// slowest survivor.
+pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
+    let mut members: Vec<(f64, f64)> = group
+        .iter()
+        .map(|&t| {
+            let task = &problem.tasks[t];
+            (
+                task.samples(),
+                problem.step_ns_min(t) / task.batch_size as f64,
+            )
+        })
+        .collect();
+    members.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut duration = 0.0;
+    let mut done = 0.0;
+    for i in 0..members.len() {
+        let pace = members[i..].iter().map(|m| m.1).fold(0.0, f64::max);
+        duration += (members[i].0 - done) * pace;
+        done = members[i].0;
+    }
+    duration
+}
+
+/// Preprocessing work (reference nanoseconds) of `groups`, and of the same tasks unshared.
+pub fn prep_work(problem: &Problem, groups: &[Vec<usize>]) -> (f64, f64) {
+    let shared = groups
+        .iter()
+        .map(|g| problem.stages_ns_min(&group_stages(problem, g)) * group_samples(problem, g))
+        .sum();
+    let unshared = groups
+        .iter()
+        .flatten()
+        .map(|&t| problem.stages_ns_min(&problem.tasks[t].stages) * problem.tasks[t].samples())
+        .sum();
+    (shared, unshared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth;
+
+    #[test]
+    fn equal_pipelines_share_every_node() {
+        let (_, p) = synth::default_problem();
+        let all: Vec<usize> = (0..p.tasks.len()).collect();
+        let tree = PrefixTree::build(&p, &all);
+        // decode -> crop -> flip, then normalize | jitter -> normalize
+        assert_eq!(tree.roots.len(), 1);
+        assert_eq!(tree.nodes.len(), 6);
+        assert_eq!(tree.nodes[tree.roots[0]].consumers.len(), 8);
+    }
+
+    #[test]
+    fn caps_split_groups() {
+        let (_, p) = synth::default_problem();
+        let all: Vec<usize> = (0..p.tasks.len()).collect();
+        assert_eq!(form_groups(&p, &all, Cap::Max(1), 4).len(), 8);
+        assert_eq!(form_groups(&p, &all, Cap::Max(3), 4).len(), 3);
+        assert_eq!(form_groups(&p, &all, Cap::Unlimited, 4).len(), 1);
+        let (shared, unshared) = prep_work(&p, &form_groups(&p, &all, Cap::Unlimited, 4));
+        assert!(shared < unshared / 4.0, "{shared} vs {unshared}");
+    }
+
+    #[test]
+    fn coupled_duration_by_hand() {
+        // Two tasks, 1 sample per step: A 10 steps at 1 s, B 20 steps at 3 s (ns cancel out).
+        let (_, mut p) = synth::default_problem();
+        p.tasks.truncate(2);
+        for (t, (steps, secs)) in [(10, 1.0), (20, 3.0)].into_iter().enumerate() {
+            p.tasks[t].steps = steps;
+            p.tasks[t].batch_size = 1;
+            p.tasks[t].compute_s = vec![Some(secs)];
+        }
+        // First 10 samples at B's pace (3 s), then 10 more at 3 s: 60 s.
+        assert!((coupled_duration(&p, &[0, 1]) - 60e9).abs() < 1.0);
+    }
+}
