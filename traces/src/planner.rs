@@ -138,6 +138,15 @@ pub fn form_groups(
     groups
 }
 
+/// The largest group size `cap` allows for `tasks` (one dataset, sorted as `form_groups` sorts).
+pub fn resolve_cap(problem: &Problem, tasks: &[usize], cap: Cap, processors: usize) -> usize {
+    match cap {
+        Cap::Max(k) => k.max(1),
+        Cap::Unlimited => tasks.len().max(1),
+        Cap::Auto => auto_cap(problem, tasks, processors),
+    }
+}
+
 /// Picks the cap for `tasks` (one dataset) that minimises [`estimate_total_time`] over
 /// candidates 1, 2, 4, ... and the whole set; ties go to the larger cap, which saves more work.
 pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize {

@@ -1,0 +1,230 @@
+//! Assignment algorithms over estimated loads, as pure functions: list scheduling by longest
+//! processing time (LPT), an improvement search that never makes LPT's result worse, and
+//! water-filling of divisible preprocessing work.
+
+/// Something to place: a task with its gang size, its cost on each processor (`None` where it
+/// cannot run) and the memory it needs on each processor it uses.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub task: usize,
+    pub gang: usize,
+    pub cost: Vec<Option<f64>>,
+    pub memory: f64,
+}
+
+impl Item {
+    fn size(&self) -> f64 {
+        self.cost
+            .iter()
+            .flatten()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            * self.gang as f64
+    }
+
+    /// What the item costs on each processor of `procs`: a gang runs at its slowest member's pace.
+    fn cost_on(&self, procs: &[usize]) -> f64 {
+        procs
+            .iter()
+            .map(|&p| self.cost[p].unwrap_or(f64::INFINITY))
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Places items largest first, each on the processors where it would finish earliest (least
+/// loaded after adding it). `loads` and `free_memory` are updated. An item that fits nowhere
+/// (memory) gets `None`.
+pub fn lpt(items: &[Item], loads: &mut [f64], free_memory: &mut [f64]) -> Vec<Option<Vec<usize>>> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| {
+        items[b]
+            .size()
+            .total_cmp(&items[a].size())
+            .then(items[a].task.cmp(&items[b].task))
+    });
+    let mut placement = vec![None; items.len()];
+    for i in order {
+        let item = &items[i];
+        let mut candidates: Vec<(f64, usize)> = (0..loads.len())
+            .filter_map(|p| {
+                let cost = item.cost[p]?;
+                (free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
+            })
+            .collect();
+        if candidates.len() < item.gang {
+            continue;
+        }
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut procs: Vec<usize> = candidates[..item.gang].iter().map(|c| c.1).collect();
+        procs.sort_unstable();
+        let cost = item.cost_on(&procs);
+        for &p in &procs {
+            loads[p] += cost;
+            free_memory[p] -= item.memory;
+        }
+        placement[i] = Some(procs);
+    }
+    placement
+}
+
+/// Improves a placement by moving or swapping single-processor items away from the most loaded
+/// processor while that strictly lowers the larger of the two loads involved. The maximum load
+/// never rises, so the result is never worse than the input.
+pub fn improve(
+    items: &[Item],
+    placement: &mut [Option<Vec<usize>>],
+    loads: &mut [f64],
+    free_memory: &mut [f64],
+    max_rounds: usize,
+) {
+    let on = |placement: &[Option<Vec<usize>>], p: usize| -> Vec<usize> {
+        (0..items.len())
+            .filter(|&i| items[i].gang == 1 && placement[i].as_deref() == Some(&[p][..]))
+            .collect()
+    };
+    for _ in 0..max_rounds {
+        let Some(top) =
+            (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)))
+        else {
+            return;
+        };
+        let peak = loads[top];
+        let mut best: Option<(f64, usize, usize, Option<usize>)> = None; // (new max, item, to, swap item)
+        let mut consider = |new_max: f64, i: usize, q: usize, j: Option<usize>| {
+            if new_max < peak - 1e-9 * peak.max(1.0) && best.is_none_or(|b| new_max < b.0) {
+                best = Some((new_max, i, q, j));
+            }
+        };
+        let here = on(placement, top);
+        for &i in &here {
+            let ci = items[i].cost[top].expect("placed where it can run");
+            for q in (0..loads.len()).filter(|&q| q != top) {
+                let Some(ciq) = items[i].cost[q] else {
+                    continue;
+                };
+                if free_memory[q] + 1e-9 >= items[i].memory {
+                    consider((loads[top] - ci).max(loads[q] + ciq), i, q, None);
+                }
+                for j in on(placement, q) {
+                    let (Some(cj), Some(cjt)) = (items[j].cost[q], items[j].cost[top]) else {
+                        continue;
+                    };
+                    let fits = free_memory[q] + items[j].memory + 1e-9 >= items[i].memory
+                        && free_memory[top] + items[i].memory + 1e-9 >= items[j].memory;
+                    if fits {
+                        consider(
+                            (loads[top] - ci + cjt).max(loads[q] - cj + ciq),
+                            i,
+                            q,
+                            Some(j),
+                        );
+                    }
+                }
+            }
+        }
+        let Some((_, i, q, swap)) = best else { return };
+        let ci = items[i].cost[top].expect("runs here");
+        loads[top] -= ci;
+        loads[q] += items[i].cost[q].expect("checked");
+        free_memory[top] += items[i].memory;
+        free_memory[q] -= items[i].memory;
+        placement[i] = Some(vec![q]);
+        if let Some(j) = swap {
+            loads[q] -= items[j].cost[q].expect("runs there");
+            loads[top] += items[j].cost[top].expect("checked");
+            free_memory[q] += items[j].memory;
+            free_memory[top] -= items[j].memory;
+            placement[j] = Some(vec![top]);
+        }
+    }
+}
+
+/// Spreads divisible work over processors so that the highest resulting load is as low as it can
+/// be. `per_unit[p]` is the time one unit of work takes on `p` (`None`: cannot run there).
+/// Returns the shares (summing to 1) and adds the work to `loads`. With no work, the whole
+/// (empty) share goes to the least loaded processor able to run it.
+pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[Option<f64>]) -> Vec<(usize, f64)> {
+    let mut able: Vec<(f64, usize, f64)> = per_unit
+        .iter()
+        .enumerate()
+        .filter_map(|(p, c)| c.map(|c| (loads[p], p, c)))
+        .collect();
+    able.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if able.is_empty() {
+        return Vec::new();
+    }
+    if units <= 0.0 {
+        return vec![(able[0].1, 1.0)];
+    }
+    // Raise a water level over the sorted loads until the work fits below it.
+    let mut level = able[0].0;
+    let mut rate = 0.0; // units absorbed per unit rise of the level, over the processors under water
+    let mut absorbed = 0.0;
+    let mut k = 0;
+    while k < able.len() {
+        rate += 1.0 / able[k].2;
+        let next = able.get(k + 1).map_or(f64::INFINITY, |a| a.0);
+        let need = (units - absorbed) / rate;
+        if level + need <= next {
+            level += need;
+            break;
+        }
+        absorbed += (next - level) * rate;
+        level = next;
+        k += 1;
+    }
+    let mut shares = Vec::new();
+    for &(load, p, c) in &able {
+        if load < level {
+            let share = (level - load) / c / units;
+            loads[p] = level;
+            shares.push((p, share));
+        }
+    }
+    shares.sort_by_key(|s| s.0);
+    shares
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(t, &s)| Item {
+                task: t,
+                gang: 1,
+                cost: vec![Some(s); procs],
+                memory: 0.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lpt_by_hand() {
+        // LPT on 2 machines with 3,3,2,2,2: 3|3, then 2,2 on each... loads 5 and 7 → makespan 7;
+        // the optimum is 6 (3+3 | 2+2+2), which the improvement search finds.
+        let its = items(&[3.0, 3.0, 2.0, 2.0, 2.0], 2);
+        let (mut loads, mut mem) = (vec![0.0; 2], vec![f64::INFINITY; 2]);
+        let mut placement = lpt(&its, &mut loads, &mut mem);
+        assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 7.0);
+        improve(&its, &mut placement, &mut loads, &mut mem, 100);
+        assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 6.0);
+    }
+
+    #[test]
+    fn water_fill_by_hand() {
+        // Loads 0, 2, 10; 4 units at cost 1 on the first two: level 3, shares 3/4 and 1/4.
+        let mut loads = vec![0.0, 2.0, 10.0];
+        let shares = water_fill(&mut loads, 4.0, &[Some(1.0), Some(1.0), Some(1.0)]);
+        assert_eq!(shares, vec![(0, 0.75), (1, 0.25)]);
+        assert_eq!(loads, vec![3.0, 3.0, 10.0]);
+        // A processor twice as slow absorbs half as much per level.
+        let mut loads = vec![0.0, 0.0];
+        let shares = water_fill(&mut loads, 3.0, &[Some(1.0), Some(2.0)]);
+        assert_eq!(shares, vec![(0, 2.0 / 3.0), (1, 1.0 / 3.0)]);
+        assert_eq!(loads, vec![2.0, 2.0]);
+    }
+}

@@ -1,0 +1,22 @@
+//! `lpt`: no sharing; every pending task is placed at once, longest first, on the processors
+//! where it would finish earliest (processors time-share the tasks they hold). The classic
+//! list-scheduling reference that `min-makespan` must never do worse than.
+
+use crate::event::{Decision, Event};
+use crate::placement::{place_pending, Balance};
+use crate::policy::Policy;
+use crate::view::View;
+use coprep_traces::planner::Cap;
+
+#[derive(Debug, Default)]
+pub struct Lpt;
+
+impl Policy for Lpt {
+    fn name(&self) -> String {
+        "lpt".into()
+    }
+
+    fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
+        place_pending(view, Cap::Max(1), 0, Balance::Work)
+    }
+}

@@ -1,0 +1,59 @@
+//! `min-idle[cap=auto]`: sharing, and a placement that keeps every processor busy. Instead of
+//! total work it balances the pace (processor time per sample advanced), so that no processor
+//! waits on another; and whenever the set of running tasks changes it re-spreads every stream's
+//! preprocessing so that production matches consumption — streams move to processors whose
+//! consumers left, rather than leaving them idle or their consumers stalled.
+
+use crate::event::{Decision, Event};
+use crate::placement::{place_pending, rate_loads, replace_prep, Balance};
+use crate::policy::Policy;
+use crate::view::View;
+use coprep_traces::planner::Cap;
+
+#[derive(Debug)]
+pub struct MinIdle {
+    pub cap: Cap,
+}
+
+impl Default for MinIdle {
+    fn default() -> Self {
+        MinIdle { cap: Cap::Auto }
+    }
+}
+
+impl Policy for MinIdle {
+    fn name(&self) -> String {
+        format!("min-idle[cap={}]", self.cap)
+    }
+
+    fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
+        let mut decisions = Vec::new();
+        if matches!(
+            event,
+            Event::TaskFinished { .. } | Event::MoveFinished { .. }
+        ) {
+            let mut loads = rate_loads(view);
+            for g in view.state.groups.values() {
+                let shares = replace_prep(view, &mut loads, g.id, &g.stages, 1.0, Balance::Rate);
+                let moved = shares.len() != g.prep.len()
+                    || shares
+                        .iter()
+                        .zip(&g.prep)
+                        .any(|(a, b)| a.0 != b.0 || (a.1 - b.1).abs() > 1e-6);
+                if moved {
+                    decisions.push(Decision::PlacePrep {
+                        group: g.id,
+                        shares,
+                    });
+                }
+            }
+        }
+        if view.state.pending.is_empty() {
+            return decisions;
+        }
+        // Placement reads the view, so prep moves above only take effect on the next event;
+        // pending tasks are placed against the loads as they stand.
+        decisions.extend(place_pending(view, self.cap, 0, Balance::Rate));
+        decisions
+    }
+}

@@ -1,0 +1,36 @@
+//! `min-makespan[cap=auto,improve=1000]`: sharing, and a placement that minimises the estimated
+//! makespan. Pending tasks are grouped by the planner (at most `cap` consumers per stream),
+//! placed largest first where they finish earliest (LPT), then improved by moves and swaps off
+//! the most loaded processor (`improve` rounds at most) — so never worse than LPT on the same
+//! estimates. Each group's preprocessing is spread over the least loaded processors.
+
+use crate::event::{Decision, Event};
+use crate::placement::{place_pending, Balance};
+use crate::policy::Policy;
+use crate::view::View;
+use coprep_traces::planner::Cap;
+
+#[derive(Debug)]
+pub struct MinMakespan {
+    pub cap: Cap,
+    pub improve: usize,
+}
+
+impl Default for MinMakespan {
+    fn default() -> Self {
+        MinMakespan {
+            cap: Cap::Auto,
+            improve: 1000,
+        }
+    }
+}
+
+impl Policy for MinMakespan {
+    fn name(&self) -> String {
+        format!("min-makespan[cap={},improve={}]", self.cap, self.improve)
+    }
+
+    fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
+        place_pending(view, self.cap, self.improve, Balance::Work)
+    }
+}

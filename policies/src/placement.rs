@@ -1,0 +1,202 @@
+//! Placing pending tasks: shared by the policies that plan whole groups at once (`lpt`,
+//! `min-makespan`, `min-idle`). Tasks are grouped by the planner under a cap, joined to a live
+//! group of their dataset where the cap allows, assigned to processors by LPT (optionally
+//! improved), and each group's preprocessing is water-filled over the processors able to run it.
+
+use crate::assign::{improve, lpt, water_fill, Item};
+use crate::event::{Decision, GroupId};
+use crate::view::View;
+use coprep_traces::planner::{form_groups, group_stages, Cap};
+use std::collections::BTreeMap;
+
+/// What the placement balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    /// Remaining work (nanoseconds): the finish time of every processor, for makespan.
+    Work,
+    /// Work per sample advanced (nanoseconds per sample): the instantaneous pace, so that no
+    /// processor idles or stalls while another is the bottleneck.
+    Rate,
+}
+
+/// Estimated per-sample pace of every processor: its consumers' compute per sample and its
+/// shares of preprocessing per sample.
+pub fn rate_loads(view: &View) -> Vec<f64> {
+    let problem = view.problem;
+    let mut loads = vec![0.0; problem.processors.len()];
+    for (p, load) in loads.iter_mut().enumerate() {
+        for &t in &view.state.processors[p].tasks {
+            *load += view.step_ns(t, p).unwrap_or(0.0) / problem.tasks[t].batch_size as f64;
+        }
+    }
+    for g in view.state.groups.values() {
+        for &(p, share) in &g.prep {
+            loads[p] += share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
+        }
+    }
+    loads
+}
+
+pub fn loads(view: &View, balance: Balance) -> Vec<f64> {
+    match balance {
+        Balance::Work => view.loads_ns(),
+        Balance::Rate => rate_loads(view),
+    }
+}
+
+/// Removes a live group's preprocessing from `loads` and water-fills it again; returns the new shares.
+pub fn replace_prep(
+    view: &View,
+    loads: &mut [f64],
+    group: GroupId,
+    stages: &[usize],
+    units: f64,
+    balance: Balance,
+) -> Vec<(usize, f64)> {
+    if let Some(g) = view.state.groups.get(&group) {
+        let old_units = match balance {
+            Balance::Work => view.group_remaining_samples(group),
+            Balance::Rate => 1.0,
+        };
+        for &(p, share) in &g.prep {
+            loads[p] -= old_units * share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
+        }
+    }
+    let per_unit: Vec<Option<f64>> = (0..loads.len()).map(|p| view.prep_ns(stages, p)).collect();
+    water_fill(loads, units, &per_unit)
+}
+
+/// Decisions that start every pending task that fits now.
+pub fn place_pending(
+    view: &View,
+    cap: Cap,
+    improve_rounds: usize,
+    balance: Balance,
+) -> Vec<Decision> {
+    let problem = view.problem;
+    let pending: Vec<usize> = view.pending().collect();
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let nprocs = problem.processors.len();
+    let groups = form_groups(problem, &pending, cap, nprocs);
+
+    // The largest group the cap allows per dataset (for Auto: what the planner chose).
+    let mut limit: BTreeMap<usize, usize> = BTreeMap::new();
+    for g in &groups {
+        let d = problem.tasks[g[0]].dataset;
+        let k = match cap {
+            Cap::Max(k) => k,
+            Cap::Unlimited => usize::MAX,
+            Cap::Auto => g.len(),
+        };
+        let e = limit.entry(d).or_insert(k);
+        *e = (*e).max(k);
+    }
+    // Join a live group on the same dataset where the cap leaves room, else open a new one.
+    let mut room: BTreeMap<GroupId, usize> = view
+        .state
+        .groups
+        .values()
+        .map(|g| {
+            (
+                g.id,
+                limit
+                    .get(&g.dataset)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(g.members.len()),
+            )
+        })
+        .collect();
+    let mut fresh = view.fresh_group_id();
+    let mut ids = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let d = problem.tasks[g[0]].dataset;
+        let join = view
+            .state
+            .groups
+            .values()
+            .find(|live| live.dataset == d && room[&live.id] >= g.len())
+            .map(|live| live.id);
+        match join {
+            Some(id) => {
+                *room.get_mut(&id).expect("live") -= g.len();
+                ids.push(id);
+            }
+            None => {
+                ids.push(fresh);
+                fresh += 1;
+            }
+        }
+    }
+
+    let mut loads = loads(view, balance);
+    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    let members: Vec<(usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t)))
+        .collect();
+    let items: Vec<Item> = members
+        .iter()
+        .map(|&(_, t)| {
+            let task = &problem.tasks[t];
+            let units = match balance {
+                Balance::Work => task.steps as f64,
+                Balance::Rate => 1.0 / task.batch_size as f64,
+            };
+            Item {
+                task: t,
+                gang: task.gang as usize,
+                cost: (0..nprocs)
+                    .map(|p| view.step_ns(t, p).map(|s| s * units))
+                    .collect(),
+                memory: task.memory_gb,
+            }
+        })
+        .collect();
+    let mut placement = lpt(&items, &mut loads, &mut free_memory);
+    if improve_rounds > 0 {
+        improve(
+            &items,
+            &mut placement,
+            &mut loads,
+            &mut free_memory,
+            improve_rounds,
+        );
+    }
+
+    let mut decisions = Vec::new();
+    let mut placed: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, procs) in placement.into_iter().enumerate() {
+        if let Some(procs) = procs {
+            let (gi, t) = members[i];
+            decisions.push(Decision::Start {
+                task: t,
+                processors: procs,
+                group: ids[gi],
+            });
+            placed.entry(gi).or_default().push(t);
+        }
+    }
+    for (gi, mut tasks) in placed {
+        let id = ids[gi];
+        let mut samples = tasks
+            .iter()
+            .map(|&t| problem.tasks[t].samples())
+            .fold(0.0, f64::max);
+        if let Some(live) = view.state.groups.get(&id) {
+            samples = samples.max(view.group_remaining_samples(id));
+            tasks.extend(&live.members);
+        }
+        let units = match balance {
+            Balance::Work => samples,
+            Balance::Rate => 1.0,
+        };
+        let stages = group_stages(problem, &tasks);
+        let shares = replace_prep(view, &mut loads, id, &stages, units, balance);
+        decisions.push(Decision::PlacePrep { group: id, shares });
+    }
+    decisions
+}

@@ -1,0 +1,13 @@
+//! The interface every policy implements. It knows nothing of the engine that drives it: the
+//! simulator and the executor hand it the same events and carry out the same decisions.
+
+use crate::event::{Decision, Event};
+use crate::view::View;
+
+pub trait Policy: Send {
+    /// The policy with its parameters, as it would be written on the command line.
+    fn name(&self) -> String;
+
+    /// Called at every decision point; the engine applies the returned decisions in order.
+    fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision>;
+}

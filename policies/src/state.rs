@@ -1,0 +1,359 @@
+//! The state of a cluster as engines keep it and policies see it: where every task is, which
+//! groups are live, what each processor holds. Both engines (simulator and executor) mutate it
+//! only through these methods, so decisions are validated once, the same way.
+
+use crate::event::GroupId;
+use coprep_traces::planner::group_stages;
+use coprep_traces::{Nanos, Problem};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Not arrived yet.
+    Future,
+    /// Arrived, waiting to be started.
+    Pending,
+    Running,
+    /// Being moved: holds its new processors, makes no progress.
+    Migrating,
+    Done,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskState {
+    pub status: TaskStatus,
+    pub processors: Vec<usize>,
+    pub group: Option<GroupId>,
+    /// Steps done so far (fractional between events in the analytic engine).
+    pub steps_done: f64,
+    pub started_at: Option<Nanos>,
+    pub finished_at: Option<Nanos>,
+    pub moves: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupState {
+    pub id: GroupId,
+    pub dataset: usize,
+    /// Consumers still running (or migrating), in the order they joined.
+    pub members: Vec<usize>,
+    /// Every task that ever read from this group.
+    pub all_members: Vec<usize>,
+    /// Stages of the distinct prefix-tree nodes of the current members: one sample's preprocessing.
+    pub stages: Vec<usize>,
+    /// Where preprocessing runs: (processor, share of the batches), shares summing to 1.
+    pub prep: Vec<(usize, f64)>,
+    pub started_at: Nanos,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProcState {
+    /// Tasks whose compute runs here (time-shared), in start order.
+    pub tasks: Vec<usize>,
+    pub memory_used: f64,
+    /// Live groups preprocessing here.
+    pub prep_groups: BTreeSet<GroupId>,
+}
+
+/// A policy asked for something impossible: a bug in the policy, reported as a runtime error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("policy decision rejected: {0}")]
+pub struct DecisionError(pub String);
+
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    pub tasks: Vec<TaskState>,
+    pub groups: BTreeMap<GroupId, GroupState>,
+    pub processors: Vec<ProcState>,
+    /// Arrived and not started, in arrival order (ties by task index).
+    pub pending: BTreeSet<(Nanos, usize)>,
+    /// Ids of groups that have ended (never reused).
+    pub ended_groups: BTreeSet<GroupId>,
+    next_group: GroupId,
+}
+
+impl ClusterState {
+    pub fn new(problem: &Problem) -> Self {
+        ClusterState {
+            tasks: vec![
+                TaskState {
+                    status: TaskStatus::Future,
+                    processors: Vec::new(),
+                    group: None,
+                    steps_done: 0.0,
+                    started_at: None,
+                    finished_at: None,
+                    moves: 0,
+                };
+                problem.tasks.len()
+            ],
+            groups: BTreeMap::new(),
+            processors: vec![ProcState::default(); problem.processors.len()],
+            pending: BTreeSet::new(),
+            ended_groups: BTreeSet::new(),
+            next_group: 0,
+        }
+    }
+
+    /// An id no group has had: the first of a run of fresh ids for a policy to use.
+    pub fn fresh_group_id(&self) -> GroupId {
+        self.next_group
+    }
+
+    pub fn arrive(&mut self, problem: &Problem, task: usize) {
+        self.tasks[task].status = TaskStatus::Pending;
+        self.pending.insert((problem.tasks[task].arrival_ns, task));
+    }
+
+    fn check_processors(
+        &self,
+        problem: &Problem,
+        task: usize,
+        procs: &[usize],
+        freeing: &[usize],
+    ) -> Result<(), DecisionError> {
+        let t = &problem.tasks[task];
+        if procs.len() != t.gang as usize {
+            return Err(DecisionError(format!(
+                "task {} needs {} processors, got {}",
+                t.id,
+                t.gang,
+                procs.len()
+            )));
+        }
+        let distinct: BTreeSet<_> = procs.iter().collect();
+        if distinct.len() != procs.len() {
+            return Err(DecisionError(format!(
+                "task {}: a processor is named twice in {procs:?}",
+                t.id
+            )));
+        }
+        for &p in procs {
+            let Some(info) = problem.processors.get(p) else {
+                return Err(DecisionError(format!("task {}: no processor {p}", t.id)));
+            };
+            if problem.step_ns(task, p).is_none() {
+                return Err(DecisionError(format!(
+                    "task {} cannot run on {} (type {})",
+                    t.id, info.id, problem.types[info.kind]
+                )));
+            }
+            let held = if freeing.contains(&p) {
+                t.memory_gb
+            } else {
+                0.0
+            };
+            if self.processors[p].memory_used - held + t.memory_gb > info.memory_gb + 1e-9 {
+                return Err(DecisionError(format!(
+                    "task {} does not fit in the memory of {}",
+                    t.id, info.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a pending task in `group` (created if the id is fresh).
+    pub fn start(
+        &mut self,
+        problem: &Problem,
+        task: usize,
+        procs: &[usize],
+        group: GroupId,
+        now: Nanos,
+    ) -> Result<(), DecisionError> {
+        let t = &problem.tasks[task];
+        if self.tasks[task].status != TaskStatus::Pending {
+            return Err(DecisionError(format!("task {} is not pending", t.id)));
+        }
+        self.check_processors(problem, task, procs, &[])?;
+        if self.ended_groups.contains(&group) {
+            return Err(DecisionError(format!("group {group} has ended")));
+        }
+        match self.groups.get(&group) {
+            Some(g) if g.dataset != t.dataset => {
+                return Err(DecisionError(format!(
+                    "task {} reads another dataset than group {group}",
+                    t.id
+                )));
+            }
+            Some(_) => {}
+            None => {
+                let prep = self.default_prep(problem, &t.stages, procs);
+                if prep.is_empty() {
+                    return Err(DecisionError(format!(
+                        "no processor of task {} can preprocess its pipeline",
+                        t.id
+                    )));
+                }
+                self.groups.insert(
+                    group,
+                    GroupState {
+                        id: group,
+                        dataset: t.dataset,
+                        members: Vec::new(),
+                        all_members: Vec::new(),
+                        stages: Vec::new(),
+                        prep: Vec::new(),
+                        started_at: now,
+                    },
+                );
+                self.set_prep(group, prep);
+                self.next_group = self.next_group.max(group + 1);
+            }
+        }
+        self.pending.remove(&(t.arrival_ns, task));
+        let state = &mut self.tasks[task];
+        state.status = TaskStatus::Running;
+        state.processors = procs.to_vec();
+        state.group = Some(group);
+        state.started_at = Some(now);
+        for &p in procs {
+            self.processors[p].tasks.push(task);
+            self.processors[p].memory_used += t.memory_gb;
+        }
+        let g = self.groups.get_mut(&group).expect("inserted above");
+        g.members.push(task);
+        g.all_members.push(task);
+        g.stages = group_stages(problem, &g.members);
+        Ok(())
+    }
+
+    /// Prep on the consumer's own processors that can run the stages, else on any that can.
+    fn default_prep(
+        &self,
+        problem: &Problem,
+        stages: &[usize],
+        procs: &[usize],
+    ) -> Vec<(usize, f64)> {
+        let able = |p: &usize| problem.stages_ns(stages, *p).is_some();
+        let mut on: Vec<usize> = procs.iter().copied().filter(able).collect();
+        if on.is_empty() {
+            on = (0..problem.processors.len()).filter(able).take(1).collect();
+        }
+        let share = 1.0 / on.len().max(1) as f64;
+        on.into_iter().map(|p| (p, share)).collect()
+    }
+
+    fn set_prep(&mut self, group: GroupId, prep: Vec<(usize, f64)>) {
+        let g = self.groups.get_mut(&group).expect("live group");
+        for (p, _) in &g.prep {
+            self.processors[*p].prep_groups.remove(&group);
+        }
+        for (p, _) in &prep {
+            self.processors[*p].prep_groups.insert(group);
+        }
+        g.prep = prep;
+    }
+
+    /// Sets where a live group preprocesses.
+    pub fn place_prep(
+        &mut self,
+        problem: &Problem,
+        group: GroupId,
+        shares: &[(usize, f64)],
+    ) -> Result<(), DecisionError> {
+        let Some(g) = self.groups.get(&group) else {
+            return Err(DecisionError(format!("group {group} is not live")));
+        };
+        let mut merged: BTreeMap<usize, f64> = BTreeMap::new();
+        for &(p, share) in shares {
+            if p >= problem.processors.len() {
+                return Err(DecisionError(format!("group {group}: no processor {p}")));
+            }
+            if !(share.is_finite() && share >= 0.0) {
+                return Err(DecisionError(format!(
+                    "group {group}: share {share} is not a finite number >= 0"
+                )));
+            }
+            if share > 0.0 && problem.stages_ns(&g.stages, p).is_none() {
+                return Err(DecisionError(format!(
+                    "group {group}: {} cannot run its stages",
+                    problem.processors[p].id
+                )));
+            }
+            *merged.entry(p).or_default() += share;
+        }
+        let total: f64 = merged.values().sum();
+        if total <= 0.0 {
+            return Err(DecisionError(format!(
+                "group {group}: prep shares sum to 0"
+            )));
+        }
+        let prep = merged
+            .into_iter()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(p, s)| (p, s / total))
+            .collect();
+        self.set_prep(group, prep);
+        Ok(())
+    }
+
+    /// Marks a running task done and releases what it held; ends its group if it was the last.
+    /// Returns the group id if the group ended.
+    pub fn finish(&mut self, problem: &Problem, task: usize, now: Nanos) -> Option<GroupId> {
+        let t = &problem.tasks[task];
+        let state = &mut self.tasks[task];
+        state.status = TaskStatus::Done;
+        state.finished_at = Some(now);
+        state.steps_done = t.steps as f64;
+        let procs = state.processors.clone();
+        let group = state.group.expect("a running task has a group");
+        self.release(problem, task, &procs);
+        let g = self.groups.get_mut(&group).expect("live group");
+        g.members.retain(|&m| m != task);
+        if g.members.is_empty() {
+            let g = self.groups.remove(&group).expect("live group");
+            for (p, _) in g.prep {
+                self.processors[p].prep_groups.remove(&group);
+            }
+            self.ended_groups.insert(group);
+            Some(group)
+        } else {
+            g.stages = group_stages(problem, &g.members);
+            None
+        }
+    }
+
+    fn release(&mut self, problem: &Problem, task: usize, procs: &[usize]) {
+        for &p in procs {
+            self.processors[p].tasks.retain(|&x| x != task);
+            self.processors[p].memory_used =
+                (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
+        }
+    }
+
+    /// Starts moving a running task: it holds `to` from now on and makes no progress until
+    /// `finish_move`.
+    pub fn begin_move(
+        &mut self,
+        problem: &Problem,
+        task: usize,
+        to: &[usize],
+    ) -> Result<(), DecisionError> {
+        if self.tasks[task].status != TaskStatus::Running {
+            return Err(DecisionError(format!(
+                "task {} is not running, so it cannot move",
+                problem.tasks[task].id
+            )));
+        }
+        let from = self.tasks[task].processors.clone();
+        self.check_processors(problem, task, to, &from)?;
+        self.release(problem, task, &from);
+        for &p in to {
+            self.processors[p].tasks.push(task);
+            self.processors[p].memory_used += problem.tasks[task].memory_gb;
+        }
+        let state = &mut self.tasks[task];
+        state.processors = to.to_vec();
+        state.status = TaskStatus::Migrating;
+        state.moves += 1;
+        Ok(())
+    }
+
+    pub fn finish_move(&mut self, task: usize) {
+        if self.tasks[task].status == TaskStatus::Migrating {
+            self.tasks[task].status = TaskStatus::Running;
+        }
+    }
+}
