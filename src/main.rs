@@ -1,1 +1,25 @@
-fn main() {}
+//! `coprep`: find the preprocessing that training jobs on one dataset share, and compare the
+//! policies that schedule them, on a simulator (and, later, on real GPUs).
+
+mod args;
+mod commands;
+mod exit;
+mod inputs;
+mod table;
+
+use clap::Parser;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Simulate(a) => commands::simulate::run(a),
+        args::Command::Compare(a) => commands::compare::run(a),
+        args::Command::Plan(a) => commands::plan::run(a),
+        args::Command::Trace { command } => commands::trace::run(command),
+        args::Command::Policies => commands::policies::run(),
+    };
+    if let Err(err) = result {
+        eprintln!("coprep: {err:#}");
+        std::process::exit(exit::code_for(&err));
+    }
+}

@@ -6,7 +6,7 @@
 use crate::assign::{improve, lpt, water_fill, Item};
 use crate::event::{Decision, GroupId};
 use crate::view::View;
-use coprep_traces::planner::{form_groups, group_stages, Cap};
+use coprep_traces::planner::{form_groups, group_stages, resolve_cap, Cap};
 use std::collections::BTreeMap;
 
 /// What the placement balances.
@@ -81,47 +81,45 @@ pub fn place_pending(
     let nprocs = problem.processors.len();
     let groups = form_groups(problem, &pending, cap, nprocs);
 
-    // The largest group the cap allows per dataset (for Auto: what the planner chose).
-    let mut limit: BTreeMap<usize, usize> = BTreeMap::new();
-    for g in &groups {
-        let d = problem.tasks[g[0]].dataset;
-        let k = match cap {
-            Cap::Max(k) => k,
-            Cap::Unlimited => usize::MAX,
-            Cap::Auto => g.len(),
-        };
-        let e = limit.entry(d).or_insert(k);
-        *e = (*e).max(k);
-    }
     // Join a live group on the same dataset where the cap leaves room, else open a new one.
-    let mut room: BTreeMap<GroupId, usize> = view
+    // With the automatic cap, joining is allowed where the planner would have put the live
+    // members and the newcomers in one group.
+    let mut live_members: BTreeMap<GroupId, Vec<usize>> = view
         .state
         .groups
         .values()
-        .map(|g| {
-            (
-                g.id,
-                limit
-                    .get(&g.dataset)
-                    .copied()
-                    .unwrap_or(0)
-                    .saturating_sub(g.members.len()),
-            )
-        })
+        .map(|g| (g.id, g.members.clone()))
         .collect();
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in &groups {
         let d = problem.tasks[g[0]].dataset;
+        let fits = |members: &Vec<usize>| -> bool {
+            let combined = members.len() + g.len();
+            match cap {
+                Cap::Max(k) => combined <= k,
+                Cap::Unlimited => true,
+                Cap::Auto => {
+                    let mut all: Vec<usize> = members.iter().chain(g).copied().collect();
+                    all.sort_by(|&a, &b| {
+                        problem.tasks[a]
+                            .stages
+                            .cmp(&problem.tasks[b].stages)
+                            .then(a.cmp(&b))
+                    });
+                    resolve_cap(problem, &all, cap, nprocs) >= combined
+                }
+            }
+        };
         let join = view
             .state
             .groups
             .values()
-            .find(|live| live.dataset == d && room[&live.id] >= g.len())
+            .find(|live| live.dataset == d && fits(&live_members[&live.id]))
             .map(|live| live.id);
         match join {
             Some(id) => {
-                *room.get_mut(&id).expect("live") -= g.len();
+                live_members.get_mut(&id).expect("live").extend(g);
                 ids.push(id);
             }
             None => {

@@ -13,4 +13,4 @@ pub mod synth;
 
 pub use error::{Error, InputError};
 pub use model::Workload;
-pub use problem::{ns_to_secs, secs_to_ns, Nanos, Problem};
+pub use problem::{ns_to_secs, secs_to_ns, Nanos, Problem, NS_PER_S};

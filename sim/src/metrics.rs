@@ -1,0 +1,231 @@
+//! Metrics of a run: per-processor time accounting, job completion times, the preprocessing
+//! work done against the work without sharing, and a lower bound on the makespan.
+
+use crate::records::{interval_set, JobRecord, ProcessorSummary, RunRecords, Summary};
+use coprep_policies::ClusterState;
+use coprep_traces::planner::PrefixTree;
+use coprep_traces::{ns_to_secs, Problem, NS_PER_S};
+use std::collections::BTreeMap;
+
+/// Time a processor spent, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcTime {
+    pub compute: f64,
+    pub prep: f64,
+    pub idle: f64,
+    /// Holding compute work that could not run for lack of data.
+    pub stall: f64,
+}
+
+/// Actual nanoseconds of one step of `task` on the gang `procs` (its slowest member).
+pub fn actual_step_ns(problem: &Problem, task: usize, procs: &[usize]) -> f64 {
+    let t = &problem.tasks[task];
+    procs
+        .iter()
+        .filter_map(|&p| problem.step_ns(task, p))
+        .fold(0.0, f64::max)
+        * t.actual_compute_factor
+}
+
+/// Actual nanoseconds per sample of `stages` on `proc` for a dataset.
+pub fn actual_prep_ns(problem: &Problem, dataset: usize, stages: &[usize], proc: usize) -> f64 {
+    problem.stages_ns(stages, proc).unwrap_or(f64::INFINITY)
+        * problem.datasets[dataset].actual_prep_factor
+}
+
+/// Reference (cheapest-processor) actual nanoseconds per sample of `stages` on a dataset.
+pub fn reference_prep_ns(problem: &Problem, dataset: usize, stages: &[usize]) -> f64 {
+    problem.stages_ns_min(stages) * problem.datasets[dataset].actual_prep_factor
+}
+
+/// A bound no schedule can beat, on actual durations: the larger of
+/// - every task's own chain: its arrival plus its steps at its fastest actual step time; and
+/// - all work spread perfectly: the first arrival plus (every task's compute on its fastest
+///   processor, on each processor of its gang, plus each prefix-tree node's preprocessing once
+///   for the most samples any consumer below it reads) over the number of processors.
+pub fn lower_bound_ns(problem: &Problem) -> f64 {
+    let procs: Vec<usize> = (0..problem.processors.len()).collect();
+    let mut chain: f64 = 0.0;
+    let mut work = 0.0;
+    for (i, t) in problem.tasks.iter().enumerate() {
+        let step = procs
+            .iter()
+            .filter_map(|&p| problem.step_ns(i, p))
+            .fold(f64::INFINITY, f64::min)
+            * t.actual_compute_factor;
+        chain = chain.max(t.arrival_ns as f64 + t.steps as f64 * step);
+        work += t.steps as f64 * step * t.gang as f64;
+    }
+    let mut by_dataset: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, t) in problem.tasks.iter().enumerate() {
+        by_dataset.entry(t.dataset).or_default().push(i);
+    }
+    for (dataset, tasks) in by_dataset {
+        let tree = PrefixTree::build(problem, &tasks);
+        for node in &tree.nodes {
+            let samples = node
+                .consumers
+                .iter()
+                .map(|&c| problem.tasks[c].samples())
+                .fold(0.0, f64::max);
+            work += samples * reference_prep_ns(problem, dataset, &[node.stage]);
+        }
+    }
+    let first = problem
+        .tasks
+        .iter()
+        .map(|t| t.arrival_ns)
+        .min()
+        .unwrap_or(0) as f64;
+    chain.max(first + work / problem.processors.len() as f64)
+}
+
+/// Preprocessing work (reference ns) of every task alone.
+pub fn unshared_prep_ns(problem: &Problem) -> f64 {
+    problem
+        .tasks
+        .iter()
+        .map(|t| t.samples() * reference_prep_ns(problem, t.dataset, &t.stages))
+        .sum()
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// What an engine measured, for assembling the records.
+pub struct Measured<'a> {
+    pub problem: &'a Problem,
+    pub state: &'a ClusterState,
+    pub proc_time: &'a [ProcTime],
+    pub task_stall_ns: &'a [f64],
+    pub prep_work_ns: f64,
+    pub prep_batches: u64,
+    pub buffer_peak_bytes: u64,
+    pub moves: u64,
+    pub groups: usize,
+    pub engine_events: u64,
+}
+
+/// Identifies a run in its summary.
+pub struct RunInfo<'a> {
+    pub policy: String,
+    pub engine: &'a str,
+    pub seed: u64,
+    pub noise_sigma: f64,
+}
+
+pub fn assemble(
+    m: Measured,
+    info: RunInfo,
+    events: Vec<crate::records::EventRecord>,
+) -> RunRecords {
+    let problem = m.problem;
+    let mut jobs = Vec::with_capacity(problem.tasks.len());
+    let mut jcts = Vec::with_capacity(problem.tasks.len());
+    let mut makespan = 0.0f64;
+    let mut first_groups: Vec<u64> = Vec::new();
+    for (i, t) in problem.tasks.iter().enumerate() {
+        let s = &m.state.tasks[i];
+        let submit = ns_to_secs(t.arrival_ns);
+        let start = ns_to_secs(s.started_at.unwrap_or(t.arrival_ns));
+        let finish = ns_to_secs(s.finished_at.unwrap_or(t.arrival_ns));
+        let turnaround = finish - submit;
+        let execution = finish - start;
+        makespan = makespan.max(finish);
+        jcts.push(turnaround);
+        first_groups.push(s.group.unwrap_or(0));
+        jobs.push(JobRecord {
+            job_id: t.id.clone(),
+            submission_time: submit,
+            starting_time: start,
+            execution_time: execution,
+            finish_time: finish,
+            waiting_time: start - submit,
+            turnaround_time: turnaround,
+            stretch: if execution > 0.0 {
+                turnaround / execution
+            } else {
+                1.0
+            },
+            allocated_resources: interval_set(&s.processors),
+            final_state: "COMPLETED_SUCCESSFULLY".into(),
+            group: s.group.unwrap_or(0),
+            stall_time: m.task_stall_ns[i] / NS_PER_S,
+            moves: s.moves,
+        });
+    }
+    jcts.sort_by(f64::total_cmp);
+    let lower_bound = lower_bound_ns(problem) / NS_PER_S;
+    let unshared = unshared_prep_ns(problem) / NS_PER_S;
+    let prep_work = m.prep_work_ns / NS_PER_S;
+    let detail: Vec<ProcessorSummary> = problem
+        .processors
+        .iter()
+        .zip(m.proc_time)
+        .map(|(p, t)| ProcessorSummary {
+            id: p.id.clone(),
+            busy_s: (t.compute + t.prep) / NS_PER_S,
+            compute_s: t.compute / NS_PER_S,
+            prep_s: t.prep / NS_PER_S,
+            idle_s: t.idle / NS_PER_S,
+            stall_s: t.stall / NS_PER_S,
+        })
+        .collect();
+    let summary = Summary {
+        workload: problem.name.clone(),
+        policy: info.policy,
+        engine: info.engine.into(),
+        seed: info.seed,
+        noise_sigma: info.noise_sigma,
+        tasks: problem.tasks.len(),
+        processors: problem.processors.len(),
+        makespan_s: makespan,
+        lower_bound_s: lower_bound,
+        gap_to_lower_bound: if lower_bound > 0.0 {
+            makespan / lower_bound - 1.0
+        } else {
+            0.0
+        },
+        busy_s: detail.iter().map(|d| d.busy_s).sum(),
+        idle_s: detail.iter().map(|d| d.idle_s).sum(),
+        stall_s: detail.iter().map(|d| d.stall_s).sum(),
+        mean_jct_s: jcts.iter().sum::<f64>() / jcts.len().max(1) as f64,
+        p95_jct_s: percentile(&jcts, 0.95),
+        max_jct_s: jcts.last().copied().unwrap_or(0.0),
+        prep_work_s: prep_work,
+        prep_work_unshared_s: unshared,
+        prep_saved_fraction: if unshared > 0.0 {
+            1.0 - prep_work / unshared
+        } else {
+            0.0
+        },
+        prep_batches: m.prep_batches,
+        buffer_peak_bytes: m.buffer_peak_bytes,
+        reassignments: m.moves,
+        groups: m.groups,
+        engine_events: m.engine_events,
+        processors_detail: detail,
+    };
+    RunRecords {
+        summary,
+        jobs,
+        events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(super::percentile(&v, 0.95), 19.0);
+        assert_eq!(super::percentile(&v, 1.0), 20.0);
+        assert_eq!(super::percentile(&[3.0], 0.95), 3.0);
+    }
+}

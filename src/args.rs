@@ -1,0 +1,141 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "coprep", version, about = "Shared preprocessing for co-scheduled training jobs: plan it, and compare the policies that schedule it", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Simulate one policy on a workload and print its metrics
+    Simulate(SimulateArgs),
+    /// Simulate several policies on one workload and print a comparison table
+    Compare(CompareArgs),
+    /// Show which tasks share which preprocessing streams, and the work sharing saves
+    Plan(PlanArgs),
+    /// Check and generate workload files
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
+    /// List the policies and their parameters
+    Policies,
+}
+
+#[derive(Args, Clone)]
+pub struct WorkloadArgs {
+    /// Workload file (JSON, see docs/workload-format.md); the embedded 8-task sweep if absent
+    pub workload: Option<PathBuf>,
+    /// Seed for the noise model (and recorded in the summary)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Actual durations differ from the estimates by a log-normal factor with this sigma (median 1)
+    #[arg(long, default_value_t = 0.0, value_name = "SIGMA")]
+    pub noise: f64,
+    /// Recorded actual compute factors: CSV with columns task,compute_factor[,step]
+    #[arg(long, value_name = "CSV")]
+    pub actuals: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EngineArg {
+    /// Advance steady segments in closed form (fast)
+    Analytic,
+    /// Simulate every preprocessing and compute phase (slow; the reference)
+    PerBatch,
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Policy, e.g. min-makespan[cap=4] (see `coprep policies`)
+    #[arg(long, short, default_value = "min-makespan")]
+    pub policy: String,
+    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
+    pub engine: EngineArg,
+    /// Write summary.json, jobs.csv and events.jsonl here
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Policies to compare (repeat or separate by spaces); default: fifo lpt min-makespan min-idle reestimate[base=min-makespan]
+    #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
+    pub policies: Vec<String>,
+    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
+    pub engine: EngineArg,
+    /// Write each policy's records to DIR/<policy>/ and the table to DIR/comparison.csv
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// Workload file; the embedded default if absent
+    pub workload: Option<PathBuf>,
+    /// At most this many tasks per stream: a number, auto, or none
+    #[arg(long, default_value = "auto")]
+    pub cap: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Subcommand)]
+pub enum TraceCommand {
+    /// Check workload files; report the first problem of each with file, line and field
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a seeded synthetic workload
+    Gen(GenArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GenKind {
+    /// A preprocessing-bound hyper-parameter sweep on one dataset
+    Sweep,
+    /// Several datasets, arrivals over time, gangs of 1-8 processors, two processor types
+    Mixed,
+}
+
+#[derive(Args)]
+pub struct GenArgs {
+    #[arg(value_enum)]
+    pub kind: GenKind,
+    #[arg(long, default_value_t = 16)]
+    pub tasks: usize,
+    #[arg(long, default_value_t = 4)]
+    pub processors: u32,
+    /// Datasets (mixed only)
+    #[arg(long, default_value_t = 3)]
+    pub datasets: usize,
+    /// Mean seconds between arrivals (mixed only)
+    #[arg(long, default_value_t = 60.0)]
+    pub interarrival: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output file; standard output if absent
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}

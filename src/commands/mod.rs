@@ -1,0 +1,55 @@
+//! One module per subcommand, and what they share.
+
+pub mod compare;
+pub mod plan;
+pub mod policies;
+pub mod simulate;
+pub mod trace;
+
+use crate::args::EngineArg;
+use coprep_sim::{Engine, RunOptions};
+
+pub fn run_options(engine: EngineArg, seed: u64, noise: f64, record_events: bool) -> RunOptions {
+    let engine = match engine {
+        EngineArg::Analytic => Engine::Analytic,
+        EngineArg::PerBatch => Engine::PerBatch,
+    };
+    RunOptions {
+        engine,
+        seed,
+        noise_sigma: noise,
+        record_events,
+    }
+}
+
+/// A policy spec as a directory name: `min-makespan[cap=4]` → `min-makespan_cap-4`.
+pub fn slug(policy: &str) -> String {
+    let mut s: String = policy
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    s.trim_matches('_').to_string()
+}
+
+pub fn secs(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+pub fn percent(x: f64) -> String {
+    // Round first so that a tiny negative (float noise) does not print as "-0.0%".
+    let tenths = (x * 1000.0).round();
+    format!("{:.1}%", if tenths == 0.0 { 0.0 } else { tenths / 10.0 })
+}

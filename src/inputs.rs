@@ -1,0 +1,23 @@
+//! Loading a workload as the user asked: a file or the embedded default, with recorded actuals
+//! and the noise model applied.
+
+use crate::args::WorkloadArgs;
+use anyhow::Result;
+use coprep_traces::actuals::{apply_actuals_csv, apply_noise};
+use coprep_traces::{io, synth, Problem};
+
+pub fn load_problem(path: Option<&std::path::Path>) -> Result<Problem> {
+    Ok(match path {
+        Some(path) => io::read_workload(path)?.1,
+        None => synth::default_problem().1,
+    })
+}
+
+pub fn load(args: &WorkloadArgs) -> Result<Problem> {
+    let mut problem = load_problem(args.workload.as_deref())?;
+    if let Some(csv) = &args.actuals {
+        apply_actuals_csv(&mut problem, csv)?;
+    }
+    apply_noise(&mut problem, args.noise, args.seed)?;
+    Ok(problem)
+}
