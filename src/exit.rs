@@ -6,10 +6,7 @@ use coprep_traces::{Error, InputError};
 pub fn code_for(err: &anyhow::Error) -> i32 {
     let input = err.chain().any(|e| {
         e.downcast_ref::<InputError>().is_some()
-            || matches!(
-                e.downcast_ref::<Error>(),
-                Some(Error::Input(_) | Error::Io { .. })
-            )
+            || matches!(e.downcast_ref::<Error>(), Some(Error::Input(_) | Error::Io { .. }))
     });
     if input {
         2

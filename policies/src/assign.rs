@@ -3,31 +3,29 @@
 //! water-filling of divisible preprocessing work.
 
 /// Something to place: a task with its gang size, its cost on each processor (`None` where it
-/// cannot run) and the memory it needs on each processor it uses.
+/// cannot run) and the memory it needs on each processor it uses. Items with the same `group`
+/// (tasks reading one stream) are kept together where that costs little.
 #[derive(Debug, Clone)]
 pub struct Item {
     pub task: usize,
     pub gang: usize,
     pub cost: Vec<Option<f64>>,
     pub memory: f64,
+    pub group: Option<usize>,
 }
+
+/// How much later a single-processor item may finish on a processor that already holds its
+/// group, rather than on the best processor, to keep the group together.
+const AFFINITY_SLACK: f64 = 0.10;
 
 impl Item {
     fn size(&self) -> f64 {
-        self.cost
-            .iter()
-            .flatten()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            * self.gang as f64
+        self.cost.iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
     }
 
     /// What the item costs on each processor of `procs`: a gang runs at its slowest member's pace.
     fn cost_on(&self, procs: &[usize]) -> f64 {
-        procs
-            .iter()
-            .map(|&p| self.cost[p].unwrap_or(f64::INFINITY))
-            .fold(0.0, f64::max)
+        procs.iter().map(|&p| self.cost[p].unwrap_or(f64::INFINITY)).fold(0.0, f64::max)
     }
 }
 
@@ -36,13 +34,9 @@ impl Item {
 /// (memory) gets `None`.
 pub fn lpt(items: &[Item], loads: &mut [f64], free_memory: &mut [f64]) -> Vec<Option<Vec<usize>>> {
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| {
-        items[b]
-            .size()
-            .total_cmp(&items[a].size())
-            .then(items[a].task.cmp(&items[b].task))
-    });
-    let mut placement = vec![None; items.len()];
+    order.sort_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
+    let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
+    let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for i in order {
         let item = &items[i];
         let mut candidates: Vec<(f64, usize)> = (0..loads.len())
@@ -56,7 +50,19 @@ pub fn lpt(items: &[Item], loads: &mut [f64], free_memory: &mut [f64]) -> Vec<Op
         }
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut procs: Vec<usize> = candidates[..item.gang].iter().map(|c| c.1).collect();
+        if let (1, Some(g)) = (item.gang, item.group) {
+            let best = candidates[0].0;
+            let home = group_procs
+                .get(&g)
+                .and_then(|hs| candidates.iter().find(|c| hs.contains(&c.1) && c.0 <= best * (1.0 + AFFINITY_SLACK)));
+            if let Some(&(_, p)) = home {
+                procs = vec![p];
+            }
+        }
         procs.sort_unstable();
+        if let Some(g) = item.group {
+            group_procs.entry(g).or_default().extend(&procs);
+        }
         let cost = item.cost_on(&procs);
         for &p in &procs {
             loads[p] += cost;
@@ -78,14 +84,10 @@ pub fn improve(
     max_rounds: usize,
 ) {
     let on = |placement: &[Option<Vec<usize>>], p: usize| -> Vec<usize> {
-        (0..items.len())
-            .filter(|&i| items[i].gang == 1 && placement[i].as_deref() == Some(&[p][..]))
-            .collect()
+        (0..items.len()).filter(|&i| items[i].gang == 1 && placement[i].as_deref() == Some(&[p][..])).collect()
     };
     for _ in 0..max_rounds {
-        let Some(top) =
-            (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)))
-        else {
+        let Some(top) = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a))) else {
             return;
         };
         let peak = loads[top];
@@ -112,12 +114,7 @@ pub fn improve(
                     let fits = free_memory[q] + items[j].memory + 1e-9 >= items[i].memory
                         && free_memory[top] + items[i].memory + 1e-9 >= items[j].memory;
                     if fits {
-                        consider(
-                            (loads[top] - ci + cjt).max(loads[q] - cj + ciq),
-                            i,
-                            q,
-                            Some(j),
-                        );
+                        consider((loads[top] - ci + cjt).max(loads[q] - cj + ciq), i, q, Some(j));
                     }
                 }
             }
@@ -144,11 +141,8 @@ pub fn improve(
 /// Returns the shares (summing to 1) and adds the work to `loads`. With no work, the whole
 /// (empty) share goes to the least loaded processor able to run it.
 pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[Option<f64>]) -> Vec<(usize, f64)> {
-    let mut able: Vec<(f64, usize, f64)> = per_unit
-        .iter()
-        .enumerate()
-        .filter_map(|(p, c)| c.map(|c| (loads[p], p, c)))
-        .collect();
+    let mut able: Vec<(f64, usize, f64)> =
+        per_unit.iter().enumerate().filter_map(|(p, c)| c.map(|c| (loads[p], p, c))).collect();
     able.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     if able.is_empty() {
         return Vec::new();
@@ -193,12 +187,7 @@ mod tests {
         sizes
             .iter()
             .enumerate()
-            .map(|(t, &s)| Item {
-                task: t,
-                gang: 1,
-                cost: vec![Some(s); procs],
-                memory: 0.0,
-            })
+            .map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s); procs], memory: 0.0 })
             .collect()
     }
 

@@ -16,22 +16,13 @@ impl Policy for Fifo {
 
     fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
         let problem = view.problem;
-        let mut busy: Vec<bool> = view
-            .state
-            .processors
-            .iter()
-            .map(|p| !p.tasks.is_empty())
-            .collect();
+        let mut busy: Vec<bool> = view.state.processors.iter().map(|p| !p.tasks.is_empty()).collect();
         let mut group = view.fresh_group_id();
         let mut decisions = Vec::new();
         for task in view.pending() {
             let t = &problem.tasks[task];
             let procs: Vec<usize> = (0..busy.len())
-                .filter(|&p| {
-                    !busy[p]
-                        && view.step_ns(task, p).is_some()
-                        && view.free_memory(p) + 1e-9 >= t.memory_gb
-                })
+                .filter(|&p| !busy[p] && view.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb)
                 .take(t.gang as usize)
                 .collect();
             if procs.len() < t.gang as usize {
@@ -40,11 +31,7 @@ impl Policy for Fifo {
             for &p in &procs {
                 busy[p] = true;
             }
-            decisions.push(Decision::Start {
-                task,
-                processors: procs,
-                group,
-            });
+            decisions.push(Decision::Start { task, processors: procs, group });
             group += 1;
         }
         decisions

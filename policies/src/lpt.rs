@@ -3,7 +3,7 @@
 //! list-scheduling reference that `min-makespan` must never do worse than.
 
 use crate::event::{Decision, Event};
-use crate::placement::{place_pending, Balance};
+use crate::placement::{may_place, place_pending, Balance};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
@@ -16,7 +16,10 @@ impl Policy for Lpt {
         "lpt".into()
     }
 
-    fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
+    fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
+        if !may_place(event) {
+            return Vec::new();
+        }
         place_pending(view, Cap::Max(1), 0, Balance::Work)
     }
 }

@@ -5,7 +5,7 @@
 //! estimates. Each group's preprocessing is spread over the least loaded processors.
 
 use crate::event::{Decision, Event};
-use crate::placement::{place_pending, Balance};
+use crate::placement::{may_place, place_pending, Balance};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
@@ -18,10 +18,7 @@ pub struct MinMakespan {
 
 impl Default for MinMakespan {
     fn default() -> Self {
-        MinMakespan {
-            cap: Cap::Auto,
-            improve: 1000,
-        }
+        MinMakespan { cap: Cap::Auto, improve: 1000 }
     }
 }
 
@@ -30,7 +27,10 @@ impl Policy for MinMakespan {
         format!("min-makespan[cap={},improve={}]", self.cap, self.improve)
     }
 
-    fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
+    fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
+        if !may_place(event) {
+            return Vec::new();
+        }
         place_pending(view, self.cap, self.improve, Balance::Work)
     }
 }

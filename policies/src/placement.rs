@@ -1,10 +1,10 @@
 //! Placing pending tasks: shared by the policies that plan whole groups at once (`lpt`,
 //! `min-makespan`, `min-idle`). Tasks are grouped by the planner under a cap, joined to a live
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
-//! improved), and each group's preprocessing is water-filled over the processors able to run it.
+//! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
 use crate::assign::{improve, lpt, water_fill, Item};
-use crate::event::{Decision, GroupId};
+use crate::event::{Decision, Event, GroupId};
 use crate::view::View;
 use coprep_traces::planner::{form_groups, group_stages, resolve_cap, Cap};
 use std::collections::BTreeMap;
@@ -17,6 +17,12 @@ pub enum Balance {
     /// Work per sample advanced (nanoseconds per sample): the instantaneous pace, so that no
     /// processor idles or stalls while another is the bottleneck.
     Rate,
+}
+
+/// Whether an event can let a pending task start: a new task, or capacity freed. Progress
+/// reports and timers cannot, so planning is skipped for them.
+pub fn may_place(event: &Event) -> bool {
+    matches!(event, Event::TaskArrived { .. } | Event::TaskFinished { .. } | Event::MoveFinished { .. })
 }
 
 /// Estimated per-sample pace of every processor: its consumers' compute per sample and its
@@ -44,7 +50,26 @@ pub fn loads(view: &View, balance: Balance) -> Vec<f64> {
     }
 }
 
-/// Removes a live group's preprocessing from `loads` and water-fills it again; returns the new shares.
+/// Where a group's preprocessing may go: the processors of its consumers, live (`consumers`)
+/// and newly placed (`placed`), because co-location keeps unrelated groups from slowing each
+/// other down; with `idle_too`, also processors that hold no task at all.
+pub fn prep_candidates(view: &View, consumers: &[usize], placed: &[(usize, &[usize])], idle_too: bool) -> Vec<bool> {
+    let mut allowed = vec![false; view.problem.processors.len()];
+    let consumer_procs = consumers.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
+    for &p in consumer_procs.chain(placed.iter().flat_map(|(_, procs)| procs.iter())) {
+        allowed[p] = true;
+    }
+    if idle_too {
+        for (p, a) in allowed.iter_mut().enumerate() {
+            let taken = placed.iter().any(|(_, procs)| procs.contains(&p));
+            *a |= view.state.processors[p].tasks.is_empty() && !taken;
+        }
+    }
+    allowed
+}
+
+/// Removes a live group's preprocessing from `loads` and water-fills it again over the
+/// `allowed` processors (any able processor if none of those is); returns the new shares.
 pub fn replace_prep(
     view: &View,
     loads: &mut [f64],
@@ -52,6 +77,7 @@ pub fn replace_prep(
     stages: &[usize],
     units: f64,
     balance: Balance,
+    allowed: &[bool],
 ) -> Vec<(usize, f64)> {
     if let Some(g) = view.state.groups.get(&group) {
         let old_units = match balance {
@@ -62,37 +88,88 @@ pub fn replace_prep(
             loads[p] -= old_units * share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
         }
     }
-    let per_unit: Vec<Option<f64>> = (0..loads.len()).map(|p| view.prep_ns(stages, p)).collect();
+    let mut per_unit: Vec<Option<f64>> =
+        (0..loads.len()).map(|p| view.prep_ns(stages, p).filter(|_| allowed[p])).collect();
+    if per_unit.iter().all(Option::is_none) {
+        per_unit = (0..loads.len()).map(|p| view.prep_ns(stages, p)).collect();
+    }
     water_fill(loads, units, &per_unit)
 }
 
 /// Decisions that start every pending task that fits now.
-pub fn place_pending(
-    view: &View,
-    cap: Cap,
-    improve_rounds: usize,
-    balance: Balance,
-) -> Vec<Decision> {
+pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Balance) -> Vec<Decision> {
     let problem = view.problem;
-    let pending: Vec<usize> = view.pending().collect();
+    let nprocs = problem.processors.len();
+    let most_free = (0..nprocs).map(|p| view.free_memory(p)).fold(f64::NEG_INFINITY, f64::max);
+    let pending: Vec<usize> = view.pending().filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9).collect();
     if pending.is_empty() {
         return Vec::new();
     }
-    let nprocs = problem.processors.len();
     let groups = form_groups(problem, &pending, cap, nprocs);
+    let ids = group_ids(view, &groups, cap);
 
-    // Join a live group on the same dataset where the cap leaves room, else open a new one.
-    // With the automatic cap, joining is allowed where the planner would have put the live
-    // members and the newcomers in one group.
-    let mut live_members: BTreeMap<GroupId, Vec<usize>> = view
-        .state
-        .groups
-        .values()
-        .map(|g| (g.id, g.members.clone()))
+    let mut loads = loads(view, balance);
+    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    let members: Vec<(usize, usize)> =
+        groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
+    let items: Vec<Item> = members
+        .iter()
+        .map(|&(gi, t)| {
+            let task = &problem.tasks[t];
+            let units = match balance {
+                Balance::Work => task.steps as f64,
+                Balance::Rate => 1.0 / task.batch_size as f64,
+            };
+            let cost = (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * units)).collect();
+            Item { task: t, gang: task.gang as usize, cost, memory: task.memory_gb, group: Some(gi) }
+        })
         .collect();
+    let mut placement = lpt(&items, &mut loads, &mut free_memory);
+    if improve_rounds > 0 {
+        improve(&items, &mut placement, &mut loads, &mut free_memory, improve_rounds);
+    }
+
+    let mut decisions = Vec::new();
+    let mut placed: BTreeMap<usize, Vec<(usize, &[usize])>> = BTreeMap::new();
+    for (i, procs) in placement.iter().enumerate() {
+        if let Some(procs) = procs {
+            let (gi, t) = members[i];
+            decisions.push(Decision::Start { task: t, processors: procs.clone(), group: ids[gi] });
+            placed.entry(gi).or_default().push((t, procs));
+        }
+    }
+    for (gi, new_members) in placed {
+        let id = ids[gi];
+        let live: &[usize] = view.state.groups.get(&id).map_or(&[], |g| &g.members);
+        let mut tasks: Vec<usize> = new_members.iter().map(|m| m.0).collect();
+        let mut samples = tasks.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max);
+        if !live.is_empty() {
+            samples = samples.max(view.group_remaining_samples(id));
+            tasks.extend(live);
+        }
+        let units = match balance {
+            Balance::Work => samples,
+            Balance::Rate => 1.0,
+        };
+        let stages = group_stages(problem, &tasks);
+        let allowed = prep_candidates(view, live, &new_members, balance == Balance::Rate);
+        let shares = replace_prep(view, &mut loads, id, &stages, units, balance, &allowed);
+        decisions.push(Decision::PlacePrep { group: id, shares });
+    }
+    decisions
+}
+
+/// The group each planned group reads from: a live group on the same dataset where the cap
+/// leaves room, else a fresh id. With the automatic cap, joining is allowed where the planner
+/// would have put the live members and the newcomers in one group.
+fn group_ids(view: &View, groups: &[Vec<usize>], cap: Cap) -> Vec<GroupId> {
+    let problem = view.problem;
+    let nprocs = problem.processors.len();
+    let mut live_members: BTreeMap<GroupId, Vec<usize>> =
+        view.state.groups.values().map(|g| (g.id, g.members.clone())).collect();
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
-    for g in &groups {
+    for g in groups {
         let d = problem.tasks[g[0]].dataset;
         let fits = |members: &Vec<usize>| -> bool {
             let combined = members.len() + g.len();
@@ -101,12 +178,7 @@ pub fn place_pending(
                 Cap::Unlimited => true,
                 Cap::Auto => {
                     let mut all: Vec<usize> = members.iter().chain(g).copied().collect();
-                    all.sort_by(|&a, &b| {
-                        problem.tasks[a]
-                            .stages
-                            .cmp(&problem.tasks[b].stages)
-                            .then(a.cmp(&b))
-                    });
+                    all.sort_by(|&a, &b| problem.tasks[a].stages.cmp(&problem.tasks[b].stages).then(a.cmp(&b)));
                     resolve_cap(problem, &all, cap, nprocs) >= combined
                 }
             }
@@ -128,73 +200,5 @@ pub fn place_pending(
             }
         }
     }
-
-    let mut loads = loads(view, balance);
-    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
-    let members: Vec<(usize, usize)> = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t)))
-        .collect();
-    let items: Vec<Item> = members
-        .iter()
-        .map(|&(_, t)| {
-            let task = &problem.tasks[t];
-            let units = match balance {
-                Balance::Work => task.steps as f64,
-                Balance::Rate => 1.0 / task.batch_size as f64,
-            };
-            Item {
-                task: t,
-                gang: task.gang as usize,
-                cost: (0..nprocs)
-                    .map(|p| view.step_ns(t, p).map(|s| s * units))
-                    .collect(),
-                memory: task.memory_gb,
-            }
-        })
-        .collect();
-    let mut placement = lpt(&items, &mut loads, &mut free_memory);
-    if improve_rounds > 0 {
-        improve(
-            &items,
-            &mut placement,
-            &mut loads,
-            &mut free_memory,
-            improve_rounds,
-        );
-    }
-
-    let mut decisions = Vec::new();
-    let mut placed: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, procs) in placement.into_iter().enumerate() {
-        if let Some(procs) = procs {
-            let (gi, t) = members[i];
-            decisions.push(Decision::Start {
-                task: t,
-                processors: procs,
-                group: ids[gi],
-            });
-            placed.entry(gi).or_default().push(t);
-        }
-    }
-    for (gi, mut tasks) in placed {
-        let id = ids[gi];
-        let mut samples = tasks
-            .iter()
-            .map(|&t| problem.tasks[t].samples())
-            .fold(0.0, f64::max);
-        if let Some(live) = view.state.groups.get(&id) {
-            samples = samples.max(view.group_remaining_samples(id));
-            tasks.extend(&live.members);
-        }
-        let units = match balance {
-            Balance::Work => samples,
-            Balance::Rate => 1.0,
-        };
-        let stages = group_stages(problem, &tasks);
-        let shares = replace_prep(view, &mut loads, id, &stages, units, balance);
-        decisions.push(Decision::PlacePrep { group: id, shares });
-    }
-    decisions
+    ids
 }

@@ -25,22 +25,13 @@ pub struct Reestimate {
 
 impl Reestimate {
     pub fn new(base: Box<dyn Policy>, alpha: f64, threshold: f64) -> Self {
-        Reestimate {
-            base,
-            alpha,
-            threshold,
-            max_moves: 1,
-            factors: Vec::new(),
-            observed: Vec::new(),
-        }
+        Reestimate { base, alpha, threshold, max_moves: 1, factors: Vec::new(), observed: Vec::new() }
     }
 
     /// Learns from a report; true when the task's prediction moved by more than the threshold.
     fn learn(&mut self, view: &View, task: usize, measured_step_ns: f64) -> bool {
         let procs = &view.state.tasks[task].processors;
-        let Some(estimate) =
-            View::new(view.problem, view.state, view.now).gang_step_ns(task, procs)
-        else {
+        let Some(estimate) = View::new(view.problem, view.state, view.now).gang_step_ns(task, procs) else {
             return false;
         };
         if !(measured_step_ns.is_finite() && measured_step_ns > 0.0 && estimate > 0.0) {
@@ -48,11 +39,7 @@ impl Reestimate {
         }
         let ratio = measured_step_ns / estimate;
         let f = &mut self.factors[task];
-        *f = if self.observed[task] {
-            (1.0 - self.alpha) * *f + self.alpha * ratio
-        } else {
-            ratio
-        };
+        *f = if self.observed[task] { (1.0 - self.alpha) * *f + self.alpha * ratio } else { ratio };
         self.observed[task] = true;
         (*f - 1.0).abs() > self.threshold
     }
@@ -62,16 +49,12 @@ impl Reestimate {
     fn rebalance(&self, view: &View) -> Option<Decision> {
         let problem = view.problem;
         let loads = view.loads_ns();
-        let top =
-            (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)))?;
+        let top = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)))?;
         let migration = problem.migration_ns as f64;
         let mut best: Option<(f64, usize, usize)> = None;
         for &t in &view.state.processors[top].tasks {
             let state = &view.state.tasks[t];
-            if problem.tasks[t].gang != 1
-                || state.status != TaskStatus::Running
-                || state.moves >= self.max_moves
-            {
+            if problem.tasks[t].gang != 1 || state.status != TaskStatus::Running || state.moves >= self.max_moves {
                 continue;
             }
             let here = view.remaining_work_ns(t, top)?;
@@ -94,12 +77,7 @@ impl Reestimate {
 
 impl Policy for Reestimate {
     fn name(&self) -> String {
-        format!(
-            "reestimate[base={},alpha={},threshold={}]",
-            self.base.name(),
-            self.alpha,
-            self.threshold
-        )
+        format!("reestimate[base={},alpha={},threshold={}]", self.base.name(), self.alpha, self.threshold)
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
@@ -109,11 +87,7 @@ impl Policy for Reestimate {
             self.observed = vec![false; n];
         }
         let changed = match *event {
-            Event::Progress {
-                task,
-                measured_step_ns,
-                ..
-            } => self.learn(view, task, measured_step_ns),
+            Event::Progress { task, measured_step_ns, .. } => self.learn(view, task, measured_step_ns),
             _ => false,
         };
         let corrected = view.with_compute_factors(&self.factors);

@@ -22,13 +22,7 @@ pub const POLICIES: &[(&str, &str)] = &[
 ];
 
 /// The default set `compare` runs.
-pub const DEFAULT_COMPARE: &[&str] = &[
-    "fifo",
-    "lpt",
-    "min-makespan",
-    "min-idle",
-    "reestimate[base=min-makespan]",
-];
+pub const DEFAULT_COMPARE: &[&str] = &["fifo", "lpt", "min-makespan", "min-idle", "reestimate[base=min-makespan]"];
 
 fn err(spec: &str, message: String) -> InputError {
     InputError::field(format!("policy \"{spec}\""), message)
@@ -40,75 +34,55 @@ pub fn parse_policy(spec: &str) -> Result<Box<dyn Policy>, InputError> {
     let (name, params) = split_spec(spec).map_err(|m| err(spec, m))?;
     let mut params = params;
     let mut take = |key: &str| params.remove(key);
-    let policy: Box<dyn Policy> = match name {
-        "fifo" => Box::new(Fifo),
-        "lpt" => Box::new(Lpt),
-        "min-makespan" => {
-            let mut p = MinMakespan::default();
-            if let Some(v) = take("cap") {
-                p.cap = parse_cap(&v).map_err(|m| err(spec, m))?;
+    let policy: Box<dyn Policy> =
+        match name {
+            "fifo" => Box::new(Fifo),
+            "lpt" => Box::new(Lpt),
+            "min-makespan" => {
+                let mut p = MinMakespan::default();
+                if let Some(v) = take("cap") {
+                    p.cap = parse_cap(&v).map_err(|m| err(spec, m))?;
+                }
+                if let Some(v) = take("improve") {
+                    p.improve = v.parse().map_err(|_| {
+                        err(spec, format!("improve=\"{v}\" is not valid; expected a whole number of rounds"))
+                    })?;
+                }
+                Box::new(p)
             }
-            if let Some(v) = take("improve") {
-                p.improve = v.parse().map_err(|_| {
-                    err(
-                        spec,
-                        format!("improve=\"{v}\" is not valid; expected a whole number of rounds"),
-                    )
-                })?;
+            "min-idle" => {
+                let mut p = MinIdle::default();
+                if let Some(v) = take("cap") {
+                    p.cap = parse_cap(&v).map_err(|m| err(spec, m))?;
+                }
+                Box::new(p)
             }
-            Box::new(p)
-        }
-        "min-idle" => {
-            let mut p = MinIdle::default();
-            if let Some(v) = take("cap") {
-                p.cap = parse_cap(&v).map_err(|m| err(spec, m))?;
+            "reestimate" => {
+                let base = match take("base") {
+                    Some(b) => parse_policy(&b)?,
+                    None => Box::new(MinMakespan::default()),
+                };
+                let alpha =
+                    match take("alpha") {
+                        Some(v) => v.parse::<f64>().ok().filter(|a| *a > 0.0 && *a <= 1.0).ok_or_else(|| {
+                            err(spec, format!("alpha=\"{v}\" is not valid; expected a number in (0, 1]"))
+                        })?,
+                        None => 0.3,
+                    };
+                let threshold =
+                    match take("threshold") {
+                        Some(v) => v.parse::<f64>().ok().filter(|t| t.is_finite() && *t >= 0.0).ok_or_else(|| {
+                            err(spec, format!("threshold=\"{v}\" is not valid; expected a number >= 0"))
+                        })?,
+                        None => 0.1,
+                    };
+                Box::new(Reestimate::new(base, alpha, threshold))
             }
-            Box::new(p)
-        }
-        "reestimate" => {
-            let base = match take("base") {
-                Some(b) => parse_policy(&b)?,
-                None => Box::new(MinMakespan::default()),
-            };
-            let alpha = match take("alpha") {
-                Some(v) => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|a| *a > 0.0 && *a <= 1.0)
-                    .ok_or_else(|| {
-                        err(
-                            spec,
-                            format!("alpha=\"{v}\" is not valid; expected a number in (0, 1]"),
-                        )
-                    })?,
-                None => 0.3,
-            };
-            let threshold = match take("threshold") {
-                Some(v) => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|t| t.is_finite() && *t >= 0.0)
-                    .ok_or_else(|| {
-                        err(
-                            spec,
-                            format!("threshold=\"{v}\" is not valid; expected a number >= 0"),
-                        )
-                    })?,
-                None => 0.1,
-            };
-            Box::new(Reestimate::new(base, alpha, threshold))
-        }
-        other => {
-            let known: Vec<&str> = POLICIES.iter().map(|p| p.0).collect();
-            return Err(err(
-                spec,
-                format!(
-                    "unknown policy \"{other}\"; expected one of: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-    };
+            other => {
+                let known: Vec<&str> = POLICIES.iter().map(|p| p.0).collect();
+                return Err(err(spec, format!("unknown policy \"{other}\"; expected one of: {}", known.join(", "))));
+            }
+        };
     if let Some(key) = params.keys().next() {
         return Err(err(spec, format!("unknown parameter \"{key}\" for {name}")));
     }
@@ -121,9 +95,7 @@ fn parse_cap(v: &str) -> Result<Cap, String> {
         "none" | "unlimited" => Ok(Cap::Unlimited),
         n => match n.parse::<usize>() {
             Ok(k) if k >= 1 => Ok(Cap::Max(k)),
-            _ => Err(format!(
-                "cap=\"{v}\" is not valid; expected a whole number >= 1, auto or none"
-            )),
+            _ => Err(format!("cap=\"{v}\" is not valid; expected a whole number >= 1, auto or none")),
         },
     }
 }
@@ -165,14 +137,9 @@ fn split_spec(spec: &str) -> Result<(&str, BTreeMap<String, String>), String> {
     parts.push(&body[start..]);
     for part in parts.into_iter().filter(|p| !p.trim().is_empty()) {
         let Some((k, v)) = part.split_once('=') else {
-            return Err(format!(
-                "parameter \"{part}\" has no value; expected key=value"
-            ));
+            return Err(format!("parameter \"{part}\" has no value; expected key=value"));
         };
-        if params
-            .insert(k.trim().to_string(), v.trim().to_string())
-            .is_some()
-        {
+        if params.insert(k.trim().to_string(), v.trim().to_string()).is_some() {
             return Err(format!("parameter \"{}\" is given twice", k.trim()));
         }
     }
@@ -186,14 +153,8 @@ mod tests {
     #[test]
     fn parses_nested_specs() {
         let p = parse_policy("reestimate[base=min-makespan[cap=4],alpha=0.5]").unwrap();
-        assert_eq!(
-            p.name(),
-            "reestimate[base=min-makespan[cap=4,improve=1000],alpha=0.5,threshold=0.1]"
-        );
-        assert_eq!(
-            parse_policy("min-idle").unwrap().name(),
-            "min-idle[cap=auto]"
-        );
+        assert_eq!(p.name(), "reestimate[base=min-makespan[cap=4,improve=1000],alpha=0.5,threshold=0.1]");
+        assert_eq!(parse_policy("min-idle").unwrap().name(), "min-idle[cap=auto]");
     }
 
     #[test]
@@ -207,9 +168,7 @@ mod tests {
             ("reestimate[base=bogus]", "unknown policy \"bogus\""),
             ("min-idle[cap]", "has no value"),
         ] {
-            let e = parse_policy(spec)
-                .err()
-                .unwrap_or_else(|| panic!("{spec} parsed"));
+            let e = parse_policy(spec).err().unwrap_or_else(|| panic!("{spec} parsed"));
             assert!(e.to_string().contains(needle), "{spec}: {e}");
         }
     }

@@ -114,19 +114,11 @@ impl ClusterState {
     ) -> Result<(), DecisionError> {
         let t = &problem.tasks[task];
         if procs.len() != t.gang as usize {
-            return Err(DecisionError(format!(
-                "task {} needs {} processors, got {}",
-                t.id,
-                t.gang,
-                procs.len()
-            )));
+            return Err(DecisionError(format!("task {} needs {} processors, got {}", t.id, t.gang, procs.len())));
         }
         let distinct: BTreeSet<_> = procs.iter().collect();
         if distinct.len() != procs.len() {
-            return Err(DecisionError(format!(
-                "task {}: a processor is named twice in {procs:?}",
-                t.id
-            )));
+            return Err(DecisionError(format!("task {}: a processor is named twice in {procs:?}", t.id)));
         }
         for &p in procs {
             let Some(info) = problem.processors.get(p) else {
@@ -138,16 +130,9 @@ impl ClusterState {
                     t.id, info.id, problem.types[info.kind]
                 )));
             }
-            let held = if freeing.contains(&p) {
-                t.memory_gb
-            } else {
-                0.0
-            };
+            let held = if freeing.contains(&p) { t.memory_gb } else { 0.0 };
             if self.processors[p].memory_used - held + t.memory_gb > info.memory_gb + 1e-9 {
-                return Err(DecisionError(format!(
-                    "task {} does not fit in the memory of {}",
-                    t.id, info.id
-                )));
+                return Err(DecisionError(format!("task {} does not fit in the memory of {}", t.id, info.id)));
             }
         }
         Ok(())
@@ -172,19 +157,13 @@ impl ClusterState {
         }
         match self.groups.get(&group) {
             Some(g) if g.dataset != t.dataset => {
-                return Err(DecisionError(format!(
-                    "task {} reads another dataset than group {group}",
-                    t.id
-                )));
+                return Err(DecisionError(format!("task {} reads another dataset than group {group}", t.id)));
             }
             Some(_) => {}
             None => {
                 let prep = self.default_prep(problem, &t.stages, procs);
                 if prep.is_empty() {
-                    return Err(DecisionError(format!(
-                        "no processor of task {} can preprocess its pipeline",
-                        t.id
-                    )));
+                    return Err(DecisionError(format!("no processor of task {} can preprocess its pipeline", t.id)));
                 }
                 self.groups.insert(
                     group,
@@ -220,12 +199,7 @@ impl ClusterState {
     }
 
     /// Prep on the consumer's own processors that can run the stages, else on any that can.
-    fn default_prep(
-        &self,
-        problem: &Problem,
-        stages: &[usize],
-        procs: &[usize],
-    ) -> Vec<(usize, f64)> {
+    fn default_prep(&self, problem: &Problem, stages: &[usize], procs: &[usize]) -> Vec<(usize, f64)> {
         let able = |p: &usize| problem.stages_ns(stages, *p).is_some();
         let mut on: Vec<usize> = procs.iter().copied().filter(able).collect();
         if on.is_empty() {
@@ -262,9 +236,7 @@ impl ClusterState {
                 return Err(DecisionError(format!("group {group}: no processor {p}")));
             }
             if !(share.is_finite() && share >= 0.0) {
-                return Err(DecisionError(format!(
-                    "group {group}: share {share} is not a finite number >= 0"
-                )));
+                return Err(DecisionError(format!("group {group}: share {share} is not a finite number >= 0")));
             }
             if share > 0.0 && problem.stages_ns(&g.stages, p).is_none() {
                 return Err(DecisionError(format!(
@@ -276,15 +248,9 @@ impl ClusterState {
         }
         let total: f64 = merged.values().sum();
         if total <= 0.0 {
-            return Err(DecisionError(format!(
-                "group {group}: prep shares sum to 0"
-            )));
+            return Err(DecisionError(format!("group {group}: prep shares sum to 0")));
         }
-        let prep = merged
-            .into_iter()
-            .filter(|(_, s)| *s > 0.0)
-            .map(|(p, s)| (p, s / total))
-            .collect();
+        let prep = merged.into_iter().filter(|(_, s)| *s > 0.0).map(|(p, s)| (p, s / total)).collect();
         self.set_prep(group, prep);
         Ok(())
     }
@@ -318,24 +284,15 @@ impl ClusterState {
     fn release(&mut self, problem: &Problem, task: usize, procs: &[usize]) {
         for &p in procs {
             self.processors[p].tasks.retain(|&x| x != task);
-            self.processors[p].memory_used =
-                (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
+            self.processors[p].memory_used = (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
         }
     }
 
     /// Starts moving a running task: it holds `to` from now on and makes no progress until
     /// `finish_move`.
-    pub fn begin_move(
-        &mut self,
-        problem: &Problem,
-        task: usize,
-        to: &[usize],
-    ) -> Result<(), DecisionError> {
+    pub fn begin_move(&mut self, problem: &Problem, task: usize, to: &[usize]) -> Result<(), DecisionError> {
         if self.tasks[task].status != TaskStatus::Running {
-            return Err(DecisionError(format!(
-                "task {} is not running, so it cannot move",
-                problem.tasks[task].id
-            )));
+            return Err(DecisionError(format!("task {} is not running, so it cannot move", problem.tasks[task].id)));
         }
         let from = self.tasks[task].processors.clone();
         self.check_processors(problem, task, to, &from)?;

@@ -16,20 +16,12 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     pub fn new(problem: &'a Problem, state: &'a ClusterState, now: Nanos) -> Self {
-        View {
-            problem,
-            state,
-            now,
-            compute_factors: None,
-        }
+        View { problem, state, now, compute_factors: None }
     }
 
     /// The same view with corrected compute estimates (`factors[task]` multiplies them).
     pub fn with_compute_factors(&self, factors: &'a [f64]) -> Self {
-        View {
-            compute_factors: Some(factors),
-            ..*self
-        }
+        View { compute_factors: Some(factors), ..*self }
     }
 
     /// Estimated nanoseconds of one step of `task` on `proc`.
@@ -40,10 +32,7 @@ impl<'a> View<'a> {
 
     /// Estimated step of a gang: as slow as its slowest processor.
     pub fn gang_step_ns(&self, task: usize, procs: &[usize]) -> Option<f64> {
-        procs
-            .iter()
-            .map(|&p| self.step_ns(task, p))
-            .try_fold(0.0, |acc: f64, s| s.map(|s| acc.max(s)))
+        procs.iter().map(|&p| self.step_ns(task, p)).try_fold(0.0, |acc: f64, s| s.map(|s| acc.max(s)))
     }
 
     pub fn remaining_steps(&self, task: usize) -> f64 {
@@ -52,8 +41,7 @@ impl<'a> View<'a> {
 
     /// Estimated remaining compute of a task on `proc` (nanoseconds of that processor's time).
     pub fn remaining_work_ns(&self, task: usize, proc: usize) -> Option<f64> {
-        self.step_ns(task, proc)
-            .map(|s| s * self.remaining_steps(task))
+        self.step_ns(task, proc).map(|s| s * self.remaining_steps(task))
     }
 
     /// Estimated nanoseconds to preprocess one sample of a group's stages on `proc`.

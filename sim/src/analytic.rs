@@ -9,9 +9,7 @@
 //! The per-batch engine follows every batch and is the reference this engine is tested against.
 
 use crate::driver::{progress_marks, Driver};
-use crate::metrics::{
-    actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo,
-};
+use crate::metrics::{actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo};
 use crate::rates::{solve, Demand};
 use crate::records::{EventRecord, RunRecords};
 use crate::{RunOptions, SimError};
@@ -26,11 +24,7 @@ struct Pace {
     prep_util: Vec<f64>,
 }
 
-pub fn run(
-    problem: &Problem,
-    policy: &mut dyn Policy,
-    opts: &RunOptions,
-) -> Result<RunRecords, SimError> {
+pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let n = problem.tasks.len();
     let np = problem.processors.len();
     let mut d = Driver::new(problem, opts.record_events);
@@ -39,11 +33,7 @@ pub fn run(
     let mut next_mark = vec![0usize; n];
     let mut task_stall = vec![0.0f64; n];
     let mut proc_time = vec![ProcTime::default(); np];
-    let mut pace = Pace {
-        groups: Vec::new(),
-        compute_util: vec![0.0; np],
-        prep_util: vec![0.0; np],
-    };
+    let mut pace = Pace { groups: Vec::new(), compute_util: vec![0.0; np], prep_util: vec![0.0; np] };
     let mut prep_work = 0.0;
     let mut produced: BTreeMap<GroupId, (f64, u32)> = BTreeMap::new();
     let mut buffer_peak = 0u64;
@@ -107,10 +97,8 @@ pub fn run(
             for g in d.state.groups.values() {
                 for &t in &g.members {
                     let procs = &d.state.tasks[t].processors;
-                    let waiting: f64 = procs
-                        .iter()
-                        .map(|&p| 1.0 - (pace.compute_util[p] + pace.prep_util[p]).min(1.0))
-                        .sum();
+                    let waiting: f64 =
+                        procs.iter().map(|&p| 1.0 - (pace.compute_util[p] + pace.prep_util[p]).min(1.0)).sum();
                     task_stall[t] += dt * waiting / procs.len() as f64;
                 }
             }
@@ -128,28 +116,10 @@ pub fn run(
                 next_mark[t] += 1;
                 d.state.tasks[t].steps_done = steps_done as f64;
                 let time = ns_to_secs(now);
-                d.record(|| EventRecord::Progress {
-                    time,
-                    task: task.id.clone(),
-                    steps_done,
-                });
+                d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done });
                 let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
-                let applied = d.call(
-                    policy,
-                    &Event::Progress {
-                        task: t,
-                        steps_done,
-                        measured_step_ns,
-                    },
-                    now,
-                )?;
-                on_start(
-                    problem,
-                    &d.state,
-                    &applied.started,
-                    &mut marks,
-                    &mut produced,
-                );
+                let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
+                on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
             } else {
                 let group = d.state.tasks[t].group.expect("running");
                 let applied = d.finish(policy, t, now)?;
@@ -157,38 +127,20 @@ pub fn run(
                     let (samples, batch) = produced.remove(&group).expect("tracked");
                     prep_batches += (samples / batch as f64).ceil() as u64;
                 }
-                on_start(
-                    problem,
-                    &d.state,
-                    &applied.started,
-                    &mut marks,
-                    &mut produced,
-                );
+                on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
             }
         }
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
-            on_start(
-                problem,
-                &d.state,
-                &applied.started,
-                &mut marks,
-                &mut produced,
-            );
+            on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
         }
 
         let new_pace = solve_pace(problem, &d);
         if new_pace.groups != pace.groups {
             let time = ns_to_secs(now);
-            let utilisation: Vec<f64> = (0..np)
-                .map(|p| new_pace.compute_util[p] + new_pace.prep_util[p])
-                .collect();
+            let utilisation: Vec<f64> = (0..np).map(|p| new_pace.compute_util[p] + new_pace.prep_util[p]).collect();
             let groups = new_pace.groups.iter().map(|&(g, r)| (g, r * 1e9)).collect();
-            d.record(|| EventRecord::Rates {
-                time,
-                groups,
-                utilisation,
-            });
+            d.record(|| EventRecord::Rates { time, groups, utilisation });
         }
         pace = new_pace;
         buffer_peak = buffer_peak.max(buffer_bytes(problem, &d));
@@ -197,16 +149,8 @@ pub fn run(
         }
     }
     if !d.all_done() {
-        let waiting = d.state.pending.len()
-            + d.state
-                .groups
-                .values()
-                .map(|g| g.members.len())
-                .sum::<usize>();
-        return Err(SimError::Stuck {
-            time_s: ns_to_secs(now),
-            waiting,
-        });
+        let waiting = d.state.pending.len() + d.state.groups.values().map(|g| g.members.len()).sum::<usize>();
+        return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
     }
     let measured = Measured {
         problem,
@@ -220,12 +164,7 @@ pub fn run(
         groups: d.groups_opened,
         engine_events: d.engine_events,
     };
-    let info = RunInfo {
-        policy: policy.name(),
-        engine: "analytic",
-        seed: opts.seed,
-        noise_sigma: opts.noise_sigma,
-    };
+    let info = RunInfo { policy: policy.name(), engine: "analytic", seed: opts.seed, noise_sigma: opts.noise_sigma };
     let events = std::mem::take(&mut d.events);
     Ok(assemble(measured, info, events))
 }
@@ -255,10 +194,7 @@ fn solve_pace(problem: &Problem, d: &Driver) -> Pace {
     let mut demands: Vec<Demand> = Vec::new();
     let mut compute_part: Vec<Demand> = Vec::new();
     for g in d.state.groups.values() {
-        if g.members
-            .iter()
-            .any(|&t| d.state.tasks[t].status == TaskStatus::Migrating)
-        {
+        if g.members.iter().any(|&t| d.state.tasks[t].status == TaskStatus::Migrating) {
             continue;
         }
         let mut compute: BTreeMap<usize, f64> = BTreeMap::new();
@@ -292,11 +228,7 @@ fn solve_pace(problem: &Problem, d: &Driver) -> Pace {
     for u in &mut prep_util {
         *u = u.max(0.0);
     }
-    Pace {
-        groups: ids.into_iter().zip(rates).collect(),
-        compute_util,
-        prep_util,
-    }
+    Pace { groups: ids.into_iter().zip(rates).collect(), compute_util, prep_util }
 }
 
 /// Bytes held if every live group's buffer were full: capacity (in batches of its largest
@@ -306,19 +238,10 @@ fn buffer_bytes(problem: &Problem, d: &Driver) -> u64 {
         .groups
         .values()
         .map(|g| {
-            let batch = g
-                .members
-                .iter()
-                .map(|&t| problem.tasks[t].batch_size)
-                .max()
-                .unwrap_or(0) as u64;
+            let batch = g.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0) as u64;
             let tree = PrefixTree::build(problem, &g.members);
-            let leaf_bytes: u64 = tree
-                .nodes
-                .iter()
-                .filter(|n| n.children.is_empty())
-                .map(|n| problem.stages[n.stage].out_bytes)
-                .sum();
+            let leaf_bytes: u64 =
+                tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
             problem.buffer_batches as u64 * batch * leaf_bytes
         })
         .sum()

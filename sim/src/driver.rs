@@ -71,10 +71,7 @@ impl<'a> Driver<'a> {
     }
 
     pub fn next_external_time(&self) -> Option<Nanos> {
-        let arrival = self
-            .arrivals
-            .get(self.next_arrival)
-            .map(|&t| self.problem.tasks[t].arrival_ns);
+        let arrival = self.arrivals.get(self.next_arrival).map(|&t| self.problem.tasks[t].arrival_ns);
         let queued = self.heap.peek().map(|Reverse((t, _, _))| *t);
         match (arrival, queued) {
             (Some(a), Some(q)) => Some(a.min(q)),
@@ -106,28 +103,17 @@ impl<'a> Driver<'a> {
 
     /// Handles an external event up to the policy call (the engine handles `MoveDone` itself
     /// first, then calls this).
-    pub fn external(
-        &mut self,
-        policy: &mut dyn Policy,
-        what: External,
-        now: Nanos,
-    ) -> Result<Applied, SimError> {
+    pub fn external(&mut self, policy: &mut dyn Policy, what: External, now: Nanos) -> Result<Applied, SimError> {
         let time = ns_to_secs(now);
         let event = match what {
             External::Arrival(task) => {
-                self.record(|| EventRecord::TaskArrived {
-                    time,
-                    task: task_id(self.problem, task),
-                });
+                self.record(|| EventRecord::TaskArrived { time, task: task_id(self.problem, task) });
                 Event::TaskArrived { task }
             }
             External::Timer(tag) => Event::Timer { tag },
             External::MoveDone(task) => {
                 self.state.finish_move(task);
-                self.record(|| EventRecord::MoveFinished {
-                    time,
-                    task: task_id(self.problem, task),
-                });
+                self.record(|| EventRecord::MoveFinished { time, task: task_id(self.problem, task) });
                 Event::MoveFinished { task }
             }
         };
@@ -135,12 +121,7 @@ impl<'a> Driver<'a> {
     }
 
     /// Calls the policy and carries out what it decides.
-    pub fn call(
-        &mut self,
-        policy: &mut dyn Policy,
-        event: &Event,
-        now: Nanos,
-    ) -> Result<Applied, SimError> {
+    pub fn call(&mut self, policy: &mut dyn Policy, event: &Event, now: Nanos) -> Result<Applied, SimError> {
         self.engine_events += 1;
         let decisions = policy.on_event(event, &View::new(self.problem, &self.state, now));
         self.apply(decisions, now)
@@ -149,30 +130,17 @@ impl<'a> Driver<'a> {
     fn apply(&mut self, decisions: Vec<Decision>, now: Nanos) -> Result<Applied, SimError> {
         let problem = self.problem;
         let time = ns_to_secs(now);
-        let proc_ids = |procs: &[usize]| {
-            procs
-                .iter()
-                .map(|&p| problem.processors[p].id.clone())
-                .collect::<Vec<_>>()
-        };
+        let proc_ids = |procs: &[usize]| procs.iter().map(|&p| problem.processors[p].id.clone()).collect::<Vec<_>>();
         let mut applied = Applied::default();
         for decision in decisions {
             match decision {
-                Decision::Start {
-                    task,
-                    processors,
-                    group,
-                } => {
+                Decision::Start { task, processors, group } => {
                     let new_group = !self.state.groups.contains_key(&group);
                     self.state.start(problem, task, &processors, group, now)?;
                     if new_group {
                         self.groups_opened += 1;
                         let dataset = problem.datasets[problem.tasks[task].dataset].id.clone();
-                        self.record(|| EventRecord::GroupStarted {
-                            time,
-                            group,
-                            dataset,
-                        });
+                        self.record(|| EventRecord::GroupStarted { time, group, dataset });
                         self.record_prep(group, now);
                     }
                     self.record(|| EventRecord::TaskStarted {
@@ -190,11 +158,7 @@ impl<'a> Driver<'a> {
                 Decision::Move { task, to } => {
                     self.state.begin_move(problem, task, &to)?;
                     self.moves += 1;
-                    self.record(|| EventRecord::MoveStarted {
-                        time,
-                        task: task_id(problem, task),
-                        to: proc_ids(&to),
-                    });
+                    self.record(|| EventRecord::MoveStarted { time, task: task_id(problem, task), to: proc_ids(&to) });
                     self.push(now + problem.migration_ns, External::MoveDone(task));
                     applied.moved.push(task);
                 }
@@ -213,33 +177,17 @@ impl<'a> Driver<'a> {
         let record = EventRecord::PrepPlaced {
             time: ns_to_secs(now),
             group,
-            stages: g
-                .stages
-                .iter()
-                .map(|&s| problem.stages[s].key.clone())
-                .collect(),
-            shares: g
-                .prep
-                .iter()
-                .map(|&(p, s)| (problem.processors[p].id.clone(), s))
-                .collect(),
+            stages: g.stages.iter().map(|&s| problem.stages[s].key.clone()).collect(),
+            shares: g.prep.iter().map(|&(p, s)| (problem.processors[p].id.clone(), s)).collect(),
         };
         self.events.push(record);
     }
 
     /// Marks a task finished, records it (and its group's end) and tells the policy.
-    pub fn finish(
-        &mut self,
-        policy: &mut dyn Policy,
-        task: usize,
-        now: Nanos,
-    ) -> Result<Applied, SimError> {
+    pub fn finish(&mut self, policy: &mut dyn Policy, task: usize, now: Nanos) -> Result<Applied, SimError> {
         let time = ns_to_secs(now);
         let ended = self.state.finish(self.problem, task, now);
-        self.record(|| EventRecord::TaskFinished {
-            time,
-            task: task_id(self.problem, task),
-        });
+        self.record(|| EventRecord::TaskFinished { time, task: task_id(self.problem, task) });
         if let Some(group) = ended {
             self.record(|| EventRecord::GroupEnded { time, group });
         }
@@ -248,9 +196,7 @@ impl<'a> Driver<'a> {
 
     /// True when every task has finished.
     pub fn all_done(&self) -> bool {
-        self.next_arrival == self.arrivals.len()
-            && self.state.pending.is_empty()
-            && self.state.groups.is_empty()
+        self.next_arrival == self.arrivals.len() && self.state.pending.is_empty() && self.state.groups.is_empty()
     }
 }
 

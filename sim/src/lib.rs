@@ -41,12 +41,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            engine: Engine::Analytic,
-            seed: 0,
-            noise_sigma: 0.0,
-            record_events: true,
-        }
+        RunOptions { engine: Engine::Analytic, seed: 0, noise_sigma: 0.0, record_events: true }
     }
 }
 
@@ -54,16 +49,14 @@ impl Default for RunOptions {
 pub enum SimError {
     #[error(transparent)]
     Decision(#[from] DecisionError),
-    #[error("the policy left {waiting} tasks waiting at {time_s:.3} s with nothing running or due: it never started them")]
+    #[error(
+        "the policy left {waiting} tasks waiting at {time_s:.3} s with nothing running or due: it never started them"
+    )]
     Stuck { time_s: f64, waiting: usize },
 }
 
 /// Runs `policy` over `problem` on the chosen engine.
-pub fn simulate(
-    problem: &Problem,
-    policy: &mut dyn Policy,
-    opts: &RunOptions,
-) -> Result<RunRecords, SimError> {
+pub fn simulate(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     match opts.engine {
         Engine::Analytic => analytic::run(problem, policy, opts),
         Engine::PerBatch => per_batch::run(problem, policy, opts),

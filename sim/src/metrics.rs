@@ -20,17 +20,12 @@ pub struct ProcTime {
 /// Actual nanoseconds of one step of `task` on the gang `procs` (its slowest member).
 pub fn actual_step_ns(problem: &Problem, task: usize, procs: &[usize]) -> f64 {
     let t = &problem.tasks[task];
-    procs
-        .iter()
-        .filter_map(|&p| problem.step_ns(task, p))
-        .fold(0.0, f64::max)
-        * t.actual_compute_factor
+    procs.iter().filter_map(|&p| problem.step_ns(task, p)).fold(0.0, f64::max) * t.actual_compute_factor
 }
 
 /// Actual nanoseconds per sample of `stages` on `proc` for a dataset.
 pub fn actual_prep_ns(problem: &Problem, dataset: usize, stages: &[usize], proc: usize) -> f64 {
-    problem.stages_ns(stages, proc).unwrap_or(f64::INFINITY)
-        * problem.datasets[dataset].actual_prep_factor
+    problem.stages_ns(stages, proc).unwrap_or(f64::INFINITY) * problem.datasets[dataset].actual_prep_factor
 }
 
 /// Reference (cheapest-processor) actual nanoseconds per sample of `stages` on a dataset.
@@ -48,11 +43,8 @@ pub fn lower_bound_ns(problem: &Problem) -> f64 {
     let mut chain: f64 = 0.0;
     let mut work = 0.0;
     for (i, t) in problem.tasks.iter().enumerate() {
-        let step = procs
-            .iter()
-            .filter_map(|&p| problem.step_ns(i, p))
-            .fold(f64::INFINITY, f64::min)
-            * t.actual_compute_factor;
+        let step =
+            procs.iter().filter_map(|&p| problem.step_ns(i, p)).fold(f64::INFINITY, f64::min) * t.actual_compute_factor;
         chain = chain.max(t.arrival_ns as f64 + t.steps as f64 * step);
         work += t.steps as f64 * step * t.gang as f64;
     }
@@ -63,30 +55,17 @@ pub fn lower_bound_ns(problem: &Problem) -> f64 {
     for (dataset, tasks) in by_dataset {
         let tree = PrefixTree::build(problem, &tasks);
         for node in &tree.nodes {
-            let samples = node
-                .consumers
-                .iter()
-                .map(|&c| problem.tasks[c].samples())
-                .fold(0.0, f64::max);
+            let samples = node.consumers.iter().map(|&c| problem.tasks[c].samples()).fold(0.0, f64::max);
             work += samples * reference_prep_ns(problem, dataset, &[node.stage]);
         }
     }
-    let first = problem
-        .tasks
-        .iter()
-        .map(|t| t.arrival_ns)
-        .min()
-        .unwrap_or(0) as f64;
+    let first = problem.tasks.iter().map(|t| t.arrival_ns).min().unwrap_or(0) as f64;
     chain.max(first + work / problem.processors.len() as f64)
 }
 
 /// Preprocessing work (reference ns) of every task alone.
 pub fn unshared_prep_ns(problem: &Problem) -> f64 {
-    problem
-        .tasks
-        .iter()
-        .map(|t| t.samples() * reference_prep_ns(problem, t.dataset, &t.stages))
-        .sum()
+    problem.tasks.iter().map(|t| t.samples() * reference_prep_ns(problem, t.dataset, &t.stages)).sum()
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -120,11 +99,7 @@ pub struct RunInfo<'a> {
     pub noise_sigma: f64,
 }
 
-pub fn assemble(
-    m: Measured,
-    info: RunInfo,
-    events: Vec<crate::records::EventRecord>,
-) -> RunRecords {
+pub fn assemble(m: Measured, info: RunInfo, events: Vec<crate::records::EventRecord>) -> RunRecords {
     let problem = m.problem;
     let mut jobs = Vec::with_capacity(problem.tasks.len());
     let mut jcts = Vec::with_capacity(problem.tasks.len());
@@ -148,11 +123,7 @@ pub fn assemble(
             finish_time: finish,
             waiting_time: start - submit,
             turnaround_time: turnaround,
-            stretch: if execution > 0.0 {
-                turnaround / execution
-            } else {
-                1.0
-            },
+            stretch: if execution > 0.0 { turnaround / execution } else { 1.0 },
             allocated_resources: interval_set(&s.processors),
             final_state: "COMPLETED_SUCCESSFULLY".into(),
             group: s.group.unwrap_or(0),
@@ -187,11 +158,7 @@ pub fn assemble(
         processors: problem.processors.len(),
         makespan_s: makespan,
         lower_bound_s: lower_bound,
-        gap_to_lower_bound: if lower_bound > 0.0 {
-            makespan / lower_bound - 1.0
-        } else {
-            0.0
-        },
+        gap_to_lower_bound: if lower_bound > 0.0 { makespan / lower_bound - 1.0 } else { 0.0 },
         busy_s: detail.iter().map(|d| d.busy_s).sum(),
         idle_s: detail.iter().map(|d| d.idle_s).sum(),
         stall_s: detail.iter().map(|d| d.stall_s).sum(),
@@ -200,11 +167,7 @@ pub fn assemble(
         max_jct_s: jcts.last().copied().unwrap_or(0.0),
         prep_work_s: prep_work,
         prep_work_unshared_s: unshared,
-        prep_saved_fraction: if unshared > 0.0 {
-            1.0 - prep_work / unshared
-        } else {
-            0.0
-        },
+        prep_saved_fraction: if unshared > 0.0 { 1.0 - prep_work / unshared } else { 0.0 },
         prep_batches: m.prep_batches,
         buffer_peak_bytes: m.buffer_peak_bytes,
         reassignments: m.moves,
@@ -212,11 +175,7 @@ pub fn assemble(
         engine_events: m.engine_events,
         processors_detail: detail,
     };
-    RunRecords {
-        summary,
-        jobs,
-        events,
-    }
+    RunRecords { summary, jobs, events }
 }
 
 #[cfg(test)]

@@ -9,9 +9,7 @@
 //! served least recently (time-sharing by round robin). A gang's step needs all its processors.
 
 use crate::driver::{progress_marks, Driver};
-use crate::metrics::{
-    actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo,
-};
+use crate::metrics::{actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo};
 use crate::records::{EventRecord, RunRecords};
 use crate::{RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
@@ -59,11 +57,7 @@ struct Tally {
     buffer_peak: u64,
 }
 
-pub fn run(
-    problem: &Problem,
-    policy: &mut dyn Policy,
-    opts: &RunOptions,
-) -> Result<RunRecords, SimError> {
+pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let n = problem.tasks.len();
     let np = problem.processors.len();
     let mut d = Driver::new(problem, opts.record_events);
@@ -76,12 +70,7 @@ pub fn run(
     let mut phases: BinaryHeap<Reverse<(Nanos, u64, Phase)>> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut task_stall = vec![0.0f64; n];
-    let mut tally = Tally {
-        proc_time: vec![ProcTime::default(); np],
-        prep_work: 0.0,
-        prep_batches: 0,
-        buffer_peak: 0,
-    };
+    let mut tally = Tally { proc_time: vec![ProcTime::default(); np], prep_work: 0.0, prep_batches: 0, buffer_peak: 0 };
     let mut now: Nanos = 0;
 
     loop {
@@ -98,15 +87,7 @@ pub fn run(
                     }
                 }
             }
-            let Some(phase) = pick(
-                problem,
-                &d.state,
-                &streams,
-                &steps_done,
-                &busy,
-                &last_served,
-                p,
-            ) else {
+            let Some(phase) = pick(problem, &d.state, &streams, &steps_done, &busy, &last_served, p) else {
                 continue;
             };
             let (procs, duration) = match phase.work {
@@ -115,11 +96,9 @@ pub fn run(
                     let stream = streams.get_mut(&g).expect("stream of a live group");
                     stream.in_flight += phase.amount;
                     *stream.taken.entry(p).or_default() += 1;
-                    let ns = phase.amount as f64
-                        * actual_prep_ns(problem, group.dataset, &group.stages, p);
+                    let ns = phase.amount as f64 * actual_prep_ns(problem, group.dataset, &group.stages, p);
                     tally.proc_time[p].prep += ns;
-                    tally.prep_work += phase.amount as f64
-                        * reference_prep_ns(problem, group.dataset, &group.stages);
+                    tally.prep_work += phase.amount as f64 * reference_prep_ns(problem, group.dataset, &group.stages);
                     tally.prep_batches += 1;
                     (vec![p], ns)
                 }
@@ -185,13 +164,8 @@ pub fn run(
                     if let Some(stream) = streams.get_mut(&g) {
                         stream.in_flight -= phase.amount;
                         stream.produced += phase.amount;
-                        tally.buffer_peak = tally.buffer_peak.max(buffered_bytes(
-                            problem,
-                            &d.state,
-                            stream,
-                            g,
-                            &steps_done,
-                        ));
+                        tally.buffer_peak =
+                            tally.buffer_peak.max(buffered_bytes(problem, &d.state, stream, g, &steps_done));
                     }
                 }
                 Work::Compute(t) => {
@@ -210,69 +184,31 @@ pub fn run(
                         if !d.state.groups.contains_key(&group) {
                             streams.remove(&group);
                         }
-                        on_start(
-                            problem,
-                            &d.state,
-                            &applied.started,
-                            &mut streams,
-                            &mut marks,
-                        );
+                        on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
                     } else if marks[t].get(next_mark[t]) == Some(&steps_done[t]) {
                         next_mark[t] += 1;
                         let time = ns_to_secs(now);
                         let done = steps_done[t];
-                        d.record(|| EventRecord::Progress {
-                            time,
-                            task: task.id.clone(),
-                            steps_done: done,
-                        });
-                        let measured_step_ns =
-                            actual_step_ns(problem, t, &d.state.tasks[t].processors);
-                        let applied = d.call(
-                            policy,
-                            &Event::Progress {
-                                task: t,
-                                steps_done: done,
-                                measured_step_ns,
-                            },
-                            now,
-                        )?;
-                        on_start(
-                            problem,
-                            &d.state,
-                            &applied.started,
-                            &mut streams,
-                            &mut marks,
-                        );
+                        d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done: done });
+                        let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
+                        let applied =
+                            d.call(policy, &Event::Progress { task: t, steps_done: done, measured_step_ns }, now)?;
+                        on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
                     }
                 }
             }
         }
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
-            on_start(
-                problem,
-                &d.state,
-                &applied.started,
-                &mut streams,
-                &mut marks,
-            );
+            on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
         }
         if d.all_done() {
             break;
         }
     }
     if !d.all_done() {
-        let waiting = d.state.pending.len()
-            + d.state
-                .groups
-                .values()
-                .map(|g| g.members.len())
-                .sum::<usize>();
-        return Err(SimError::Stuck {
-            time_s: ns_to_secs(now),
-            waiting,
-        });
+        let waiting = d.state.pending.len() + d.state.groups.values().map(|g| g.members.len()).sum::<usize>();
+        return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
     }
     let measured = Measured {
         problem,
@@ -286,12 +222,7 @@ pub fn run(
         groups: d.groups_opened,
         engine_events: d.engine_events,
     };
-    let info = RunInfo {
-        policy: policy.name(),
-        engine: "per-batch",
-        seed: opts.seed,
-        noise_sigma: opts.noise_sigma,
-    };
+    let info = RunInfo { policy: policy.name(), engine: "per-batch", seed: opts.seed, noise_sigma: opts.noise_sigma };
     let events = std::mem::take(&mut d.events);
     Ok(assemble(measured, info, events))
 }
@@ -307,10 +238,9 @@ fn on_start(
     for &t in started {
         marks[t] = progress_marks(problem.tasks[t].steps);
         let g = state.tasks[t].group.expect("started");
-        let stream = streams.entry(g).or_insert_with(|| Stream {
-            chunk: problem.tasks[t].batch_size as u64,
-            ..Stream::default()
-        });
+        let stream = streams
+            .entry(g)
+            .or_insert_with(|| Stream { chunk: problem.tasks[t].batch_size as u64, ..Stream::default() });
         let at = stream.produced;
         stream.offsets.insert(t, at);
     }
@@ -323,30 +253,16 @@ fn read_upto(problem: &Problem, stream: &Stream, t: usize, steps_done: &[u64]) -
 
 /// Samples in the buffer: produced, not yet read by every consumer.
 fn buffered(problem: &Problem, stream: &Stream, steps_done: &[u64]) -> u64 {
-    let oldest = stream
-        .offsets
-        .keys()
-        .map(|&t| read_upto(problem, stream, t, steps_done))
-        .min()
-        .unwrap_or(stream.produced);
+    let oldest =
+        stream.offsets.keys().map(|&t| read_upto(problem, stream, t, steps_done)).min().unwrap_or(stream.produced);
     stream.produced - oldest.min(stream.produced)
 }
 
-fn buffered_bytes(
-    problem: &Problem,
-    state: &ClusterState,
-    stream: &Stream,
-    g: GroupId,
-    steps_done: &[u64],
-) -> u64 {
+fn buffered_bytes(problem: &Problem, state: &ClusterState, stream: &Stream, g: GroupId, steps_done: &[u64]) -> u64 {
     let members = &state.groups[&g].members;
     let tree = PrefixTree::build(problem, members);
-    let leaf_bytes: u64 = tree
-        .nodes
-        .iter()
-        .filter(|n| n.children.is_empty())
-        .map(|n| problem.stages[n.stage].out_bytes)
-        .sum();
+    let leaf_bytes: u64 =
+        tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
     buffered(problem, stream, steps_done) * leaf_bytes
 }
 
@@ -370,20 +286,14 @@ fn pick(
         let (Some(group), Some(stream)) = (state.groups.get(&g), streams.get(&g)) else {
             continue;
         };
-        let need = stream
-            .offsets
-            .keys()
-            .map(|&t| stream.offsets[&t] + problem.tasks[t].samples() as u64)
-            .max()
-            .unwrap_or(0);
+        let need =
+            stream.offsets.keys().map(|&t| stream.offsets[&t] + problem.tasks[t].samples() as u64).max().unwrap_or(0);
         let ahead = stream.produced + stream.in_flight;
         if ahead >= need {
             continue;
         }
         let amount = stream.chunk.min(need - ahead);
-        if buffered(problem, stream, steps_done) + stream.in_flight + amount
-            > capacity(problem, stream.chunk)
-        {
+        if buffered(problem, stream, steps_done) + stream.in_flight + amount > capacity(problem, stream.chunk) {
             continue;
         }
         // Keep to the shares, give or take one batch: a processor takes a batch unless it is
@@ -394,12 +304,7 @@ fn pick(
         if stream.taken.get(&p).copied().unwrap_or(0) as f64 > share * total as f64 + 1.0 {
             continue;
         }
-        ready.push(Phase {
-            work: Work::Prep(g),
-            amount,
-            index: ahead / stream.chunk,
-            proc: p,
-        });
+        ready.push(Phase { work: Work::Prep(g), amount, index: ahead / stream.chunk, proc: p });
     }
     for &t in &state.processors[p].tasks {
         let ts = &state.tasks[t];
@@ -410,8 +315,7 @@ fn pick(
         let Some(stream) = streams.get(&g) else {
             continue;
         };
-        let next_end =
-            read_upto(problem, stream, t, steps_done) + problem.tasks[t].batch_size as u64;
+        let next_end = read_upto(problem, stream, t, steps_done) + problem.tasks[t].batch_size as u64;
         if stream.produced >= next_end {
             ready.push(Phase {
                 work: Work::Compute(t),
@@ -421,12 +325,7 @@ fn pick(
             });
         }
     }
-    ready.into_iter().min_by_key(|ph| {
-        (
-            last_served.get(&(p, ph.work)).copied().map_or(0, |t| t + 1),
-            ph.work,
-        )
-    })
+    ready.into_iter().min_by_key(|ph| (last_served.get(&(p, ph.work)).copied().map_or(0, |t| t + 1), ph.work))
 }
 
 fn record_phase(d: &mut Driver, phase: Phase, now: Nanos, start: bool, problem: &Problem) {
@@ -437,31 +336,13 @@ fn record_phase(d: &mut Driver, phase: Phase, now: Nanos, start: bool, problem: 
     let batch = phase.index;
     let (name, task, group) = match phase.work {
         Work::Prep(g) => ("prep", None, g),
-        Work::Compute(t) => (
-            "compute",
-            Some(problem.tasks[t].id.clone()),
-            d.state.tasks[t].group.unwrap_or(0),
-        ),
+        Work::Compute(t) => ("compute", Some(problem.tasks[t].id.clone()), d.state.tasks[t].group.unwrap_or(0)),
     };
     let processor = problem.processors[phase.proc].id.clone();
     let phase = name.to_string();
     d.events.push(if start {
-        EventRecord::PhaseStarted {
-            time,
-            processor,
-            phase,
-            task,
-            group,
-            batch,
-        }
+        EventRecord::PhaseStarted { time, processor, phase, task, group, batch }
     } else {
-        EventRecord::PhaseFinished {
-            time,
-            processor,
-            phase,
-            task,
-            group,
-            batch,
-        }
+        EventRecord::PhaseFinished { time, processor, phase, task, group, batch }
     });
 }

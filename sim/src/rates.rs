@@ -24,11 +24,8 @@ pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
             }
         })
         .collect();
-    let mut x: Vec<Option<f64>> = demands
-        .iter()
-        .zip(&solo)
-        .map(|(_, &s)| if s > 0.0 { None } else { Some(0.0) })
-        .collect();
+    let mut x: Vec<Option<f64>> =
+        demands.iter().zip(&solo).map(|(_, &s)| if s > 0.0 { None } else { Some(0.0) }).collect();
     let mut used = vec![0.0; processors];
     let mut denom = vec![0.0; processors];
     while x.iter().any(Option::is_none) {
@@ -46,9 +43,8 @@ pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
                 level = level.min(((1.0 - used[p]) / denom[p]).max(0.0));
             }
         }
-        let full: Vec<bool> = (0..processors)
-            .map(|p| denom[p] > 0.0 && (1.0 - used[p]) / denom[p] <= level * (1.0 + 1e-12))
-            .collect();
+        let full: Vec<bool> =
+            (0..processors).map(|p| denom[p] > 0.0 && (1.0 - used[p]) / denom[p] <= level * (1.0 + 1e-12)).collect();
         for (g, d) in demands.iter().enumerate() {
             if x[g].is_none() && (level >= 1.0 || d.iter().any(|&(p, _)| full[p])) {
                 x[g] = Some(level);
@@ -58,11 +54,7 @@ pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
             }
         }
     }
-    let rates: Vec<f64> = x
-        .iter()
-        .zip(&solo)
-        .map(|(x, s)| x.unwrap_or(0.0) * s)
-        .collect();
+    let rates: Vec<f64> = x.iter().zip(&solo).map(|(x, s)| x.unwrap_or(0.0) * s).collect();
     (rates, used)
 }
 
@@ -84,20 +76,11 @@ mod tests {
         // Together on p0: 1/4 + 1 = 1.25 ns per ns at x=1, so x = 0.8 for both (p0 is full);
         // rates 0.2 and 0.8; p1 is busy 0.2 * 4 = 0.8 of the time.
         let (r, u) = solve(&[vec![(0, 1.0), (1, 4.0)], vec![(0, 1.0)]], 2);
-        assert!(
-            (r[0] - 0.2).abs() < 1e-12 && (r[1] - 0.8).abs() < 1e-12,
-            "{r:?}"
-        );
-        assert!(
-            (u[0] - 1.0).abs() < 1e-12 && (u[1] - 0.8).abs() < 1e-12,
-            "{u:?}"
-        );
+        assert!((r[0] - 0.2).abs() < 1e-12 && (r[1] - 0.8).abs() < 1e-12, "{r:?}");
+        assert!((u[0] - 1.0).abs() < 1e-12 && (u[1] - 0.8).abs() < 1e-12, "{u:?}");
         // Add group 2 on p1 (1 ns). p1 fills first: at x, 4x/4 + x = 2x = 1, so x = 0.5 for
         // groups 0 and 2 (p0 then holds 0.125). Group 1 rises alone until p0 is full: 0.875.
-        let (r, u) = solve(
-            &[vec![(0, 1.0), (1, 4.0)], vec![(0, 1.0)], vec![(1, 1.0)]],
-            2,
-        );
+        let (r, u) = solve(&[vec![(0, 1.0), (1, 4.0)], vec![(0, 1.0)], vec![(1, 1.0)]], 2);
         for (got, want) in r.iter().zip([0.125, 0.875, 0.5]) {
             assert!((got - want).abs() < 1e-12, "{r:?}");
         }

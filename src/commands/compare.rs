@@ -13,27 +13,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let specs: Vec<String> = if args.policies.is_empty() {
         DEFAULT_COMPARE.iter().map(|s| s.to_string()).collect()
     } else {
-        args.policies
-            .iter()
-            .flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-            .collect()
+        args.policies.iter().flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>()).collect()
     };
     // Every spec is checked before anything runs, so a typo costs nothing.
-    let mut policies = specs
-        .iter()
-        .map(|s| coprep_policies::parse_policy(s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut policies = specs.iter().map(|s| coprep_policies::parse_policy(s)).collect::<Result<Vec<_>, _>>()?;
     let problem = inputs::load(&args.workload)?;
-    let opts = run_options(
-        args.engine,
-        args.workload.seed,
-        args.workload.noise,
-        args.out.is_some(),
-    );
-    let runs: Vec<RunRecords> = policies
-        .iter_mut()
-        .map(|p| simulate(&problem, p.as_mut(), &opts))
-        .collect::<Result<_, _>>()?;
+    let opts = run_options(args.engine, args.workload.seed, args.workload.noise, args.out.is_some());
+    let runs: Vec<RunRecords> =
+        policies.iter_mut().map(|p| simulate(&problem, p.as_mut(), &opts)).collect::<Result<_, _>>()?;
     let rows: Vec<SummaryRow> = runs.iter().map(|r| SummaryRow::from(&r.summary)).collect();
     let comparison_csv = {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -57,24 +44,11 @@ pub fn run(args: CompareArgs) -> Result<()> {
         }
         Format::Table => {
             let first = &runs[0].summary;
-            let baseline = runs
-                .iter()
-                .map(|r| &r.summary)
-                .find(|s| s.policy == "fifo")
-                .unwrap_or(first);
-            let baseline_name = if baseline.policy == "fifo" {
-                "fifo".to_string()
-            } else {
-                specs[0].clone()
-            };
+            let baseline = runs.iter().map(|r| &r.summary).find(|s| s.policy == "fifo").unwrap_or(first);
+            let baseline_name = if baseline.policy == "fifo" { "fifo".to_string() } else { specs[0].clone() };
             println!(
                 "\"{}\": {} tasks on {} processors, {} engine, seed {}, noise {}\n",
-                first.workload,
-                first.tasks,
-                first.processors,
-                first.engine,
-                first.seed,
-                first.noise_sigma
+                first.workload, first.tasks, first.processors, first.engine, first.seed, first.noise_sigma
             );
             let table_rows: Vec<Vec<String>> = runs
                 .iter()
@@ -116,13 +90,13 @@ pub fn run(args: CompareArgs) -> Result<()> {
                     &table_rows
                 )
             );
-            println!("\nlower bound on the makespan: {} s (no schedule finishes sooner); prep work without sharing: {} s", secs(first.lower_bound_s), secs(first.prep_work_unshared_s));
+            println!(
+                "\nlower bound on the makespan: {} s (no schedule finishes sooner); prep work without sharing: {} s",
+                secs(first.lower_bound_s),
+                secs(first.prep_work_unshared_s)
+            );
             if let Some(dir) = &args.out {
-                println!(
-                    "records written to {}/<policy>/ and {}/comparison.csv",
-                    dir.display(),
-                    dir.display()
-                );
+                println!("records written to {}/<policy>/ and {}/comparison.csv", dir.display(), dir.display());
             }
         }
     }

@@ -14,26 +14,13 @@ pub fn run_options(engine: EngineArg, seed: u64, noise: f64, record_events: bool
         EngineArg::Analytic => Engine::Analytic,
         EngineArg::PerBatch => Engine::PerBatch,
     };
-    RunOptions {
-        engine,
-        seed,
-        noise_sigma: noise,
-        record_events,
-    }
+    RunOptions { engine, seed, noise_sigma: noise, record_events }
 }
 
 /// A policy spec as a directory name: `min-makespan[cap=4]` → `min-makespan_cap-4`.
 pub fn slug(policy: &str) -> String {
-    let mut s: String = policy
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut s: String =
+        policy.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
     while s.contains("__") {
         s = s.replace("__", "_");
     }

@@ -38,17 +38,9 @@ fn parse_cap(s: &str) -> Result<Cap, InputError> {
     match s {
         "auto" => Ok(Cap::Auto),
         "none" | "unlimited" => Ok(Cap::Unlimited),
-        n => n
-            .parse::<usize>()
-            .ok()
-            .filter(|&k| k >= 1)
-            .map(Cap::Max)
-            .ok_or_else(|| {
-                InputError::field(
-                    "--cap",
-                    format!("\"{s}\" is not valid; expected a whole number >= 1, auto or none"),
-                )
-            }),
+        n => n.parse::<usize>().ok().filter(|&k| k >= 1).map(Cap::Max).ok_or_else(|| {
+            InputError::field("--cap", format!("\"{s}\" is not valid; expected a whole number >= 1, auto or none"))
+        }),
     }
 }
 
@@ -56,16 +48,8 @@ fn stream(problem: &Problem, tree: &PrefixTree, node: usize) -> StreamOut {
     let n = &tree.nodes[node];
     StreamOut {
         stage: problem.stages[n.stage].key.clone(),
-        consumers: n
-            .consumers
-            .iter()
-            .map(|&t| problem.tasks[t].id.clone())
-            .collect(),
-        children: n
-            .children
-            .iter()
-            .map(|&c| stream(problem, tree, c))
-            .collect(),
+        consumers: n.consumers.iter().map(|&t| problem.tasks[t].id.clone()).collect(),
+        children: n.children.iter().map(|&c| stream(problem, tree, c)).collect(),
     }
 }
 
@@ -78,11 +62,7 @@ fn print_stream(s: &StreamOut, prefix: &str, last: bool, top: bool, width: usize
         ("├─ ", "│  ")
     };
     let label = format!("{prefix}{branch}{}", s.stage);
-    let leaf_tasks = if s.children.is_empty() {
-        format!(": {}", s.consumers.join(" "))
-    } else {
-        String::new()
-    };
+    let leaf_tasks = if s.children.is_empty() { format!(": {}", s.consumers.join(" ")) } else { String::new() };
     println!(
         "  {label:<width$}  {} task{}{leaf_tasks}",
         s.consumers.len(),
@@ -97,10 +77,7 @@ fn print_stream(s: &StreamOut, prefix: &str, last: bool, top: bool, width: usize
 /// The widest tree label below `s` at `depth` (three columns of tree drawing per level).
 fn label_width(s: &StreamOut, depth: usize) -> usize {
     let own = depth * 3 + s.stage.chars().count();
-    s.children
-        .iter()
-        .map(|c| label_width(c, depth + 1))
-        .fold(own, usize::max)
+    s.children.iter().map(|c| label_width(c, depth + 1)).fold(own, usize::max)
 }
 
 pub fn run(args: PlanArgs) -> Result<()> {
@@ -120,11 +97,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
                 GroupOut {
                     dataset: problem.datasets[problem.tasks[g[0]].dataset].id.clone(),
                     tasks: g.iter().map(|&t| problem.tasks[t].id.clone()).collect(),
-                    streams: tree
-                        .roots
-                        .iter()
-                        .map(|&r| stream(&problem, &tree, r))
-                        .collect(),
+                    streams: tree.roots.iter().map(|&r| stream(&problem, &tree, r)).collect(),
                     prep_work_s: s / NS_PER_S,
                     prep_work_unshared_s: u / NS_PER_S,
                 }
@@ -132,11 +105,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
             .collect(),
         prep_work_s: shared / NS_PER_S,
         prep_work_unshared_s: unshared / NS_PER_S,
-        prep_saved_fraction: if unshared > 0.0 {
-            1.0 - shared / unshared
-        } else {
-            0.0
-        },
+        prep_saved_fraction: if unshared > 0.0 { 1.0 - shared / unshared } else { 0.0 },
     };
     match args.format {
         Format::Json | Format::Csv => println!("{}", serde_json::to_string_pretty(&out)?),
@@ -156,13 +125,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
                     secs(g.prep_work_s),
                     secs(g.prep_work_unshared_s)
                 );
-                let width = g
-                    .streams
-                    .iter()
-                    .map(|s| label_width(s, 0))
-                    .max()
-                    .unwrap_or(0)
-                    .min(72);
+                let width = g.streams.iter().map(|s| label_width(s, 0)).max().unwrap_or(0).min(72);
                 for s in &g.streams {
                     print_stream(s, "", true, true, width);
                 }

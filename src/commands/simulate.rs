@@ -10,12 +10,7 @@ use coprep_sim::simulate;
 pub fn run(args: SimulateArgs) -> Result<()> {
     let mut policy = coprep_policies::parse_policy(&args.policy)?;
     let problem = inputs::load(&args.workload)?;
-    let opts = run_options(
-        args.engine,
-        args.workload.seed,
-        args.workload.noise,
-        args.out.is_some(),
-    );
+    let opts = run_options(args.engine, args.workload.seed, args.workload.noise, args.out.is_some());
     let records = simulate(&problem, policy.as_mut(), &opts)?;
     if let Some(dir) = &args.out {
         records.write(dir)?;
@@ -37,24 +32,12 @@ pub fn run(args: SimulateArgs) -> Result<()> {
                 vec!["makespan".into(), format!("{} s", secs(s.makespan_s))],
                 vec![
                     "lower bound".into(),
-                    format!(
-                        "{} s (gap {})",
-                        secs(s.lower_bound_s),
-                        percent(s.gap_to_lower_bound)
-                    ),
+                    format!("{} s (gap {})", secs(s.lower_bound_s), percent(s.gap_to_lower_bound)),
                 ],
-                vec![
-                    "mean / p95 JCT".into(),
-                    format!("{} s / {} s", secs(s.mean_jct_s), secs(s.p95_jct_s)),
-                ],
+                vec!["mean / p95 JCT".into(), format!("{} s / {} s", secs(s.mean_jct_s), secs(s.p95_jct_s))],
                 vec![
                     "busy / idle / stall".into(),
-                    format!(
-                        "{} s / {} s / {} s",
-                        secs(s.busy_s),
-                        secs(s.idle_s),
-                        secs(s.stall_s)
-                    ),
+                    format!("{} s / {} s / {} s", secs(s.busy_s), secs(s.idle_s), secs(s.stall_s)),
                 ],
                 vec![
                     "prep work".into(),
@@ -65,37 +48,17 @@ pub fn run(args: SimulateArgs) -> Result<()> {
                         percent(s.prep_saved_fraction)
                     ),
                 ],
-                vec![
-                    "groups / moves".into(),
-                    format!("{} / {}", s.groups, s.reassignments),
-                ],
-                vec![
-                    "buffer peak".into(),
-                    format!("{:.1} MiB", s.buffer_peak_bytes as f64 / (1024.0 * 1024.0)),
-                ],
+                vec!["groups / moves".into(), format!("{} / {}", s.groups, s.reassignments)],
+                vec!["buffer peak".into(), format!("{:.1} MiB", s.buffer_peak_bytes as f64 / (1024.0 * 1024.0))],
             ];
             print!("{}", table::render(&["metric", "value"], &rows));
             println!();
             let rows: Vec<Vec<String>> = s
                 .processors_detail
                 .iter()
-                .map(|p| {
-                    vec![
-                        p.id.clone(),
-                        secs(p.compute_s),
-                        secs(p.prep_s),
-                        secs(p.idle_s),
-                        secs(p.stall_s),
-                    ]
-                })
+                .map(|p| vec![p.id.clone(), secs(p.compute_s), secs(p.prep_s), secs(p.idle_s), secs(p.stall_s)])
                 .collect();
-            print!(
-                "{}",
-                table::render(
-                    &["processor", "compute s", "prep s", "idle s", "stall s"],
-                    &rows
-                )
-            );
+            print!("{}", table::render(&["processor", "compute s", "prep s", "idle s", "stall s"], &rows));
             if let Some(dir) = &args.out {
                 println!("\nrecords written to {}", dir.display());
             }

@@ -24,11 +24,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
                 }
             }
             if bad > 0 {
-                return Err(InputError::new(format!(
-                    "{bad} of {} workload files are invalid",
-                    files.len()
-                ))
-                .into());
+                return Err(InputError::new(format!("{bad} of {} workload files are invalid", files.len())).into());
             }
             Ok(())
         }
@@ -38,9 +34,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
 
 fn gen(args: GenArgs) -> Result<()> {
     if args.tasks == 0 || args.processors == 0 {
-        return Err(
-            InputError::field("--tasks/--processors", "expected at least 1 of each").into(),
-        );
+        return Err(InputError::field("--tasks/--processors", "expected at least 1 of each").into());
     }
     if !(args.interarrival.is_finite() && args.interarrival >= 0.0) {
         return Err(InputError::field(
@@ -51,13 +45,7 @@ fn gen(args: GenArgs) -> Result<()> {
     }
     let workload = match args.kind {
         GenKind::Sweep => synth::sweep(args.tasks, args.processors, args.seed),
-        GenKind::Mixed => synth::mixed(
-            args.tasks,
-            args.processors,
-            args.datasets,
-            args.interarrival,
-            args.seed,
-        ),
+        GenKind::Mixed => synth::mixed(args.tasks, args.processors, args.datasets, args.interarrival, args.seed),
     };
     match &args.out {
         Some(path) => {

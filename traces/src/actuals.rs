@@ -51,17 +51,10 @@ pub fn apply_actuals_csv(problem: &mut Problem, path: &Path) -> Result<(), Error
     Ok(())
 }
 
-fn parse_actuals_csv(
-    text: &str,
-    problem: &Problem,
-) -> Result<BTreeMap<usize, (f64, u64)>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::new(format!("cannot read the header: {e}")).at_line(Some(1)))?
-        .clone();
+fn parse_actuals_csv(text: &str, problem: &Problem) -> Result<BTreeMap<usize, (f64, u64)>, InputError> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers =
+        reader.headers().map_err(|e| InputError::new(format!("cannot read the header: {e}")).at_line(Some(1)))?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (Some(task_col), Some(factor_col)) = (column("task"), column("compute_factor")) else {
         return Err(InputError::new(format!(
@@ -94,17 +87,10 @@ fn parse_actuals_csv(
             }
         }
         let raw = field(factor_col);
-        let factor: f64 = raw
-            .parse()
-            .ok()
-            .filter(|f: &f64| f.is_finite() && *f > 0.0)
-            .ok_or_else(|| {
-                InputError::field(
-                    "compute_factor",
-                    format!("\"{raw}\" is not valid; expected a finite number > 0"),
-                )
+        let factor: f64 = raw.parse().ok().filter(|f: &f64| f.is_finite() && *f > 0.0).ok_or_else(|| {
+            InputError::field("compute_factor", format!("\"{raw}\" is not valid; expected a finite number > 0"))
                 .at_line(line)
-            })?;
+        })?;
         let entry = factors.entry(task).or_insert((0.0, 0));
         entry.0 += factor;
         entry.1 += 1;

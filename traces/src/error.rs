@@ -16,19 +16,11 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(message: impl Into<String>) -> Self {
-        InputError {
-            file: None,
-            line: None,
-            field: None,
-            message: message.into(),
-        }
+        InputError { file: None, line: None, field: None, message: message.into() }
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        InputError {
-            field: Some(field.into()),
-            ..InputError::new(message)
-        }
+        InputError { field: Some(field.into()), ..InputError::new(message) }
     }
 
     pub fn at_line(mut self, line: Option<usize>) -> Self {
@@ -76,17 +68,11 @@ pub enum Error {
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }

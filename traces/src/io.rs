@@ -18,14 +18,10 @@ pub fn parse_workload(text: &str) -> Result<(Workload, JsonLines), InputError> {
         if path == "." || path.is_empty() {
             err
         } else {
-            InputError {
-                field: Some(path),
-                ..err
-            }
+            InputError { field: Some(path), ..err }
         }
     })?;
-    de.end()
-        .map_err(|e| InputError::new(strip_position(&e.to_string())).at_line(Some(e.line())))?;
+    de.end().map_err(|e| InputError::new(strip_position(&e.to_string())).at_line(Some(e.line())))?;
     Ok((workload, JsonLines::index(text)))
 }
 
@@ -60,10 +56,7 @@ pub fn write_workload(path: &Path, workload: &Workload) -> Result<(), Error> {
 /// Writes to a temporary name beside `path` and renames, so an interrupted run never leaves a
 /// truncated file that looks complete.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))

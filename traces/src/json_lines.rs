@@ -14,16 +14,9 @@ pub struct JsonLines {
 impl JsonLines {
     /// Indexes `text`. Text that is not valid JSON gives a partial index (never a panic).
     pub fn index(text: &str) -> Self {
-        let mut scanner = Scanner {
-            bytes: text.as_bytes(),
-            pos: 0,
-            line: 1,
-            lines: HashMap::new(),
-        };
+        let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, line: 1, lines: HashMap::new() };
         scanner.value(String::new());
-        JsonLines {
-            lines: scanner.lines,
-        }
+        JsonLines { lines: scanner.lines }
     }
 
     /// The line of `path`, or of its closest indexed ancestor.
@@ -85,11 +78,7 @@ impl Scanner<'_> {
                                 return None;
                             }
                             self.pos += 1;
-                            let child = if path.is_empty() {
-                                key
-                            } else {
-                                format!("{path}.{key}")
-                            };
+                            let child = if path.is_empty() { key } else { format!("{path}.{key}") };
                             self.value(child)?;
                         }
                         _ => return None,

@@ -93,36 +93,20 @@ pub fn group_stages(problem: &Problem, tasks: &[usize]) -> Vec<usize> {
 
 /// Samples the stream of a group must produce if its tasks start together: the most any member reads.
 pub fn group_samples(problem: &Problem, tasks: &[usize]) -> f64 {
-    tasks
-        .iter()
-        .map(|&t| problem.tasks[t].samples())
-        .fold(0.0, f64::max)
+    tasks.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max)
 }
 
 /// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline (so those with the
 /// longest common prefixes sit together), then cut into chunks of at most `cap`. `processors`
 /// sizes the automatic cap. Groups come out in order of their first task, deterministically.
-pub fn form_groups(
-    problem: &Problem,
-    tasks: &[usize],
-    cap: Cap,
-    processors: usize,
-) -> Vec<Vec<usize>> {
+pub fn form_groups(problem: &Problem, tasks: &[usize], cap: Cap, processors: usize) -> Vec<Vec<usize>> {
     let mut by_dataset: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &t in tasks {
-        by_dataset
-            .entry(problem.tasks[t].dataset)
-            .or_default()
-            .push(t);
+        by_dataset.entry(problem.tasks[t].dataset).or_default().push(t);
     }
     let mut groups = Vec::new();
     for (_, mut members) in by_dataset {
-        members.sort_by(|&a, &b| {
-            problem.tasks[a]
-                .stages
-                .cmp(&problem.tasks[b].stages)
-                .then(a.cmp(&b))
-        });
+        members.sort_by(|&a, &b| problem.tasks[a].stages.cmp(&problem.tasks[b].stages).then(a.cmp(&b)));
         let k = match cap {
             Cap::Max(k) => k.max(1),
             Cap::Unlimited => members.len(),
@@ -151,9 +135,8 @@ pub fn resolve_cap(problem: &Problem, tasks: &[usize], cap: Cap, processors: usi
 /// candidates 1, 2, 4, ... and the whole set; ties go to the larger cap, which saves more work.
 pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize {
     let n = tasks.len().max(1);
-    let mut candidates: Vec<usize> = std::iter::successors(Some(1usize), |k| Some(k * 2))
-        .take_while(|&k| k < n)
-        .collect();
+    let mut candidates: Vec<usize> =
+        std::iter::successors(Some(1usize), |k| Some(k * 2)).take_while(|&k| k < n).collect();
     candidates.push(n);
     let mut best = (f64::INFINITY, 1);
     for k in candidates {
@@ -178,11 +161,7 @@ pub fn estimate_total_time(problem: &Problem, groups: &[Vec<usize>], processors:
         work += prep;
         work += g
             .iter()
-            .map(|&t| {
-                problem.tasks[t].steps as f64
-                    * problem.step_ns_min(t)
-                    * problem.tasks[t].gang as f64
-            })
+            .map(|&t| problem.tasks[t].steps as f64 * problem.step_ns_min(t) * problem.tasks[t].gang as f64)
             .sum::<f64>();
         longest = longest.max(coupled_duration(problem, g));
     }
@@ -197,10 +176,7 @@ pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
         .iter()
         .map(|&t| {
             let task = &problem.tasks[t];
-            (
-                task.samples(),
-                problem.step_ns_min(t) / task.batch_size as f64,
-            )
+            (task.samples(), problem.step_ns_min(t) / task.batch_size as f64)
         })
         .collect();
     members.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -216,10 +192,8 @@ pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
 
 /// Preprocessing work (reference nanoseconds) of `groups`, and of the same tasks unshared.
 pub fn prep_work(problem: &Problem, groups: &[Vec<usize>]) -> (f64, f64) {
-    let shared = groups
-        .iter()
-        .map(|g| problem.stages_ns_min(&group_stages(problem, g)) * group_samples(problem, g))
-        .sum();
+    let shared =
+        groups.iter().map(|g| problem.stages_ns_min(&group_stages(problem, g)) * group_samples(problem, g)).sum();
     let unshared = groups
         .iter()
         .flatten()

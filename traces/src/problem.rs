@@ -111,16 +111,12 @@ impl Problem {
     /// The cheapest cost of a set of stages per sample over all processors (a reference cost
     /// for reporting preprocessing work independently of placement).
     pub fn stages_ns_min(&self, stages: &[usize]) -> f64 {
-        (0..self.processors.len())
-            .filter_map(|p| self.stages_ns(stages, p))
-            .fold(f64::INFINITY, f64::min)
+        (0..self.processors.len()).filter_map(|p| self.stages_ns(stages, p)).fold(f64::INFINITY, f64::min)
     }
 
     /// Fastest estimated step of `task` over all processors.
     pub fn step_ns_min(&self, task: usize) -> f64 {
-        (0..self.processors.len())
-            .filter_map(|p| self.step_ns(task, p))
-            .fold(f64::INFINITY, f64::min)
+        (0..self.processors.len()).filter_map(|p| self.step_ns(task, p)).fold(f64::INFINITY, f64::min)
     }
 
     pub fn task_index(&self, id: &str) -> Option<usize> {
@@ -142,20 +138,11 @@ impl Problem {
             ));
         }
         if w.cluster.buffer_batches == 0 {
-            return Err(at(
-                "cluster.buffer_batches".into(),
-                "buffer capacity is 0; expected at least 1 batch".into(),
-            ));
+            return Err(at("cluster.buffer_batches".into(), "buffer capacity is 0; expected at least 1 batch".into()));
         }
         non_negative(w.cluster.migration_s).map_err(|m| at("cluster.migration_s".into(), m))?;
-        let types: Vec<String> = w
-            .cluster
-            .processors
-            .iter()
-            .map(|p| p.kind.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let types: Vec<String> =
+            w.cluster.processors.iter().map(|p| p.kind.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let type_index = |name: &str| types.iter().position(|t| t == name);
         let mut processors = Vec::new();
         let mut proc_ids = BTreeSet::new();
@@ -170,16 +157,9 @@ impl Problem {
                 non_negative(mem).map_err(|m| at(field("memory_gb"), m))?;
             }
             for k in 0..spec.count {
-                let id = if spec.count == 1 {
-                    spec.name.clone()
-                } else {
-                    format!("{}{k}", spec.name)
-                };
+                let id = if spec.count == 1 { spec.name.clone() } else { format!("{}{k}", spec.name) };
                 if !proc_ids.insert(id.clone()) {
-                    return Err(at(
-                        field("name"),
-                        format!("duplicate processor id \"{id}\""),
-                    ));
+                    return Err(at(field("name"), format!("duplicate processor id \"{id}\"")));
                 }
                 processors.push(ProcInfo {
                     id,
@@ -197,20 +177,14 @@ impl Problem {
                 let Some(t) = type_index(name) else {
                     return Err(at(
                         f,
-                        format!(
-                            "unknown processor type \"{name}\"; expected one of: {}",
-                            types.join(", ")
-                        ),
+                        format!("unknown processor type \"{name}\"; expected one of: {}", types.join(", ")),
                     ));
                 };
                 positive(secs).map_err(|m| at(f, m))?;
                 v[t] = Some(secs);
             }
             if v.iter().all(Option::is_none) {
-                return Err(at(
-                    field,
-                    "no cost for any processor type of the cluster; expected at least one".into(),
-                ));
+                return Err(at(field, "no cost for any processor type of the cluster; expected at least one".into()));
             }
             Ok(v)
         };
@@ -218,10 +192,7 @@ impl Problem {
         let mut datasets = Vec::new();
         for (i, d) in w.datasets.iter().enumerate() {
             if datasets.iter().any(|x: &DatasetInfo| x.id == d.id) {
-                return Err(at(
-                    format!("datasets[{i}].id"),
-                    format!("duplicate dataset id \"{}\"", d.id),
-                ));
+                return Err(at(format!("datasets[{i}].id"), format!("duplicate dataset id \"{}\"", d.id)));
             }
             let recorded = w.actuals.prep.get(&d.id).copied();
             if let Some(f) = recorded {
@@ -237,10 +208,7 @@ impl Problem {
         }
         for id in w.actuals.prep.keys() {
             if !datasets.iter().any(|d| &d.id == id) {
-                return Err(at(
-                    format!("actuals.prep.{id}"),
-                    format!("unknown dataset \"{id}\""),
-                ));
+                return Err(at(format!("actuals.prep.{id}"), format!("unknown dataset \"{id}\"")));
             }
         }
 
@@ -249,10 +217,7 @@ impl Problem {
         let mut pipelines: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, p) in w.pipelines.iter().enumerate() {
             if pipelines.contains_key(p.id.as_str()) {
-                return Err(at(
-                    format!("pipelines[{i}].id"),
-                    format!("duplicate pipeline id \"{}\"", p.id),
-                ));
+                return Err(at(format!("pipelines[{i}].id"), format!("duplicate pipeline id \"{}\"", p.id)));
             }
             let mut indices = Vec::new();
             for (j, s) in p.stages.iter().enumerate() {
@@ -263,10 +228,7 @@ impl Problem {
                     out_bytes: s.out_bytes,
                 };
                 match stages.iter().position(|x| x.key == info.key) {
-                    Some(k)
-                        if stages[k].cost_s != info.cost_s
-                            || stages[k].out_bytes != info.out_bytes =>
-                    {
+                    Some(k) if stages[k].cost_s != info.cost_s || stages[k].out_bytes != info.out_bytes => {
                         return Err(at(
                             field,
                             format!(
@@ -301,45 +263,29 @@ impl Problem {
                 let known: Vec<&str> = datasets.iter().map(|d| d.id.as_str()).collect();
                 return Err(at(
                     field("dataset"),
-                    format!(
-                        "unknown dataset \"{}\"; expected one of: {}",
-                        t.dataset,
-                        known.join(", ")
-                    ),
+                    format!("unknown dataset \"{}\"; expected one of: {}", t.dataset, known.join(", ")),
                 ));
             };
             let Some(stage_list) = pipelines.get(t.pipeline.as_str()) else {
                 let known: Vec<&str> = pipelines.keys().copied().collect();
                 return Err(at(
                     field("pipeline"),
-                    format!(
-                        "unknown pipeline \"{}\"; expected one of: {}",
-                        t.pipeline,
-                        known.join(", ")
-                    ),
+                    format!("unknown pipeline \"{}\"; expected one of: {}", t.pipeline, known.join(", ")),
                 ));
             };
             if t.batch_size == 0 {
-                return Err(at(
-                    field("batch_size"),
-                    "batch size is 0; expected at least 1".into(),
-                ));
+                return Err(at(field("batch_size"), "batch size is 0; expected at least 1".into()));
             }
             if t.steps == 0 {
                 return Err(at(field("steps"), "steps is 0; expected at least 1".into()));
             }
             if t.processors == 0 {
-                return Err(at(
-                    field("processors"),
-                    "needs 0 processors; expected at least 1".into(),
-                ));
+                return Err(at(field("processors"), "needs 0 processors; expected at least 1".into()));
             }
             non_negative(t.memory_gb).map_err(|m| at(field("memory_gb"), m))?;
             let compute_s = per_type(&t.compute_s, field("compute_s"))?;
-            let eligible = processors
-                .iter()
-                .filter(|p| compute_s[p.kind].is_some() && p.memory_gb >= t.memory_gb)
-                .count();
+            let eligible =
+                processors.iter().filter(|p| compute_s[p.kind].is_some() && p.memory_gb >= t.memory_gb).count();
             if eligible < t.processors as usize {
                 return Err(at(
                     field("processors"),
@@ -350,16 +296,10 @@ impl Problem {
                 ));
             }
             for &s in stage_list {
-                if !processors
-                    .iter()
-                    .any(|p| stages[s].cost_s[p.kind].is_some())
-                {
+                if !processors.iter().any(|p| stages[s].cost_s[p.kind].is_some()) {
                     return Err(at(
                         field("pipeline"),
-                        format!(
-                            "stage {} cannot run on any processor of the cluster",
-                            stages[s].key
-                        ),
+                        format!("stage {} cannot run on any processor of the cluster", stages[s].key),
                     ));
                 }
             }
@@ -384,10 +324,7 @@ impl Problem {
         }
         for id in w.actuals.compute.keys() {
             if !task_ids.contains(id.as_str()) {
-                return Err(at(
-                    format!("actuals.compute.{id}"),
-                    format!("unknown task \"{id}\""),
-                ));
+                return Err(at(format!("actuals.compute.{id}"), format!("unknown task \"{id}\"")));
             }
         }
 
@@ -408,9 +345,7 @@ fn non_negative(x: f64) -> Result<f64, String> {
     if x.is_finite() && x >= 0.0 {
         Ok(x)
     } else {
-        Err(format!(
-            "{x} is not a valid value; expected a finite number >= 0"
-        ))
+        Err(format!("{x} is not a valid value; expected a finite number >= 0"))
     }
 }
 
@@ -418,8 +353,6 @@ fn positive(x: f64) -> Result<f64, String> {
     if x.is_finite() && x > 0.0 {
         Ok(x)
     } else {
-        Err(format!(
-            "{x} is not a valid value; expected a finite number > 0"
-        ))
+        Err(format!("{x} is not a valid value; expected a finite number > 0"))
     }
 }

@@ -1,9 +1,7 @@
 //! Seeded synthetic workloads: a preprocessing-bound hyper-parameter sweep on one dataset, and a
 //! mixed multi-dataset cluster with arrivals over time and multi-processor (gang) jobs.
 
-use crate::model::{
-    Actuals, Cluster, Dataset, PerType, Pipeline, ProcessorSpec, Stage, Task, Workload,
-};
+use crate::model::{Actuals, Cluster, Dataset, PerType, Pipeline, ProcessorSpec, Stage, Task, Workload};
 use crate::problem::Problem;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,61 +20,41 @@ fn per_type(pairs: &[(&str, f64)]) -> PerType {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
-fn stage(
-    op: &str,
-    params: &[(&str, serde_json::Value)],
-    cost: &[(&str, f64)],
-    out_bytes: u64,
-) -> Stage {
+fn stage(op: &str, params: &[(&str, serde_json::Value)], cost: &[(&str, f64)], out_bytes: u64) -> Stage {
     Stage {
         op: op.into(),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
+        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
         cost_s: per_type(cost),
         out_bytes,
     }
 }
 
 /// Augmentation variants that share a decode prefix: `variant` picks the crop seed and whether
-/// colour jitter follows, so a sweep has a tree with real branches.
-fn augment_pipeline(dataset: &str, variant: usize, scale: f64, types: &[&str]) -> Pipeline {
+/// colour jitter follows, so a sweep has a tree with real branches. Costs grow with the image
+/// `size`, which every stage names (equal stages must cost the same).
+fn augment_pipeline(dataset: &str, variant: usize, size: u32, types: &[&str]) -> Pipeline {
+    let scale = (size as f64 / 32.0).powi(2);
+    let bytes = 3 * size as u64 * size as u64;
     let cost = |s: f64| -> Vec<(&str, f64)> { types.iter().map(|&t| (t, s * scale)).collect() };
+    let size_param = || ("size", serde_json::Value::from(size));
+    let crop_seed = (variant / 2) as u64 + 7;
     let mut stages = vec![
-        stage("decode", &[("format", "jpeg".into())], &cost(3e-4), 3072),
-        stage(
-            "random_crop",
-            &[
-                ("pad", 4.into()),
-                ("seed", ((variant / 2) as u64 + 7).into()),
-            ],
-            &cost(1e-4),
-            3072,
-        ),
+        stage("decode", &[("format", "jpeg".into()), size_param()], &cost(3e-4), bytes),
+        stage("random_crop", &[("pad", 4.into()), ("seed", crop_seed.into()), size_param()], &cost(1e-4), bytes),
     ];
     if variant % 2 == 1 {
-        stages.push(stage(
-            "jitter",
-            &[("brightness", 0.2.into()), ("seed", 11.into())],
-            &cost(1e-4),
-            3072,
-        ));
+        let params = [("brightness", 0.2.into()), ("seed", 11.into()), size_param()];
+        stages.push(stage("jitter", &params, &cost(1e-4), bytes));
     }
-    stages.push(stage("normalize", &[], &cost(1e-4), 12288));
-    Pipeline {
-        id: format!("{dataset}-aug{variant}"),
-        stages,
-    }
+    stages.push(stage("normalize", &[size_param()], &cost(1e-4), 4 * bytes));
+    Pipeline { id: format!("{dataset}-aug{variant}"), stages }
 }
 
 /// A hyper-parameter sweep of `tasks` runs on one dataset and `processors` GPUs, where
 /// preprocessing a batch costs about three training steps (so sharing matters).
 pub fn sweep(tasks: usize, processors: u32, seed: u64) -> Workload {
     let mut rng = StdRng::seed_from_u64(seed);
-    let pipelines: Vec<Pipeline> = (0..2)
-        .map(|v| augment_pipeline("cifar10", v, 1.0, &["gpu"]))
-        .collect();
+    let pipelines: Vec<Pipeline> = (0..2).map(|v| augment_pipeline("cifar10", v, 32, &["gpu"])).collect();
     let tasks: Vec<Task> = (0..tasks)
         .map(|i| Task {
             id: format!("sweep-{i}"),
@@ -92,11 +70,7 @@ pub fn sweep(tasks: usize, processors: u32, seed: u64) -> Workload {
         .collect();
     Workload {
         name: format!("sweep: {} runs on cifar10, seed {seed}", tasks.len()),
-        datasets: vec![Dataset {
-            id: "cifar10".into(),
-            samples: 50_000,
-            sample_bytes: 3072,
-        }],
+        datasets: vec![Dataset { id: "cifar10".into(), samples: 50_000, sample_bytes: 3072 }],
         pipelines,
         tasks,
         cluster: Cluster {
@@ -118,43 +92,22 @@ pub fn sweep(tasks: usize, processors: u32, seed: u64) -> Workload {
 /// A mixed cluster: `tasks` jobs over `datasets` datasets (each with its own augmentation
 /// variants), Poisson arrivals `mean_interarrival_s` apart, gangs of 1-8 processors, and two
 /// processor types of different speed.
-pub fn mixed(
-    tasks: usize,
-    processors: u32,
-    datasets: usize,
-    mean_interarrival_s: f64,
-    seed: u64,
-) -> Workload {
+pub fn mixed(tasks: usize, processors: u32, datasets: usize, mean_interarrival_s: f64, seed: u64) -> Workload {
     let mut rng = StdRng::seed_from_u64(seed);
-    let names = [
-        "cifar10",
-        "imagenet",
-        "multi30k",
-        "ml-20m",
-        "wikitext2",
-        "monet2photo",
-    ];
+    let names = ["cifar10", "imagenet", "multi30k", "ml-20m", "wikitext2", "monet2photo"];
     let datasets: Vec<Dataset> = (0..datasets.max(1))
         .map(|i| {
             let base = names[i % names.len()];
-            let id = if i < names.len() {
-                base.to_string()
-            } else {
-                format!("{base}-{}", i / names.len())
-            };
-            Dataset {
-                id,
-                samples: 50_000,
-                sample_bytes: 3072,
-            }
+            let id = if i < names.len() { base.to_string() } else { format!("{base}-{}", i / names.len()) };
+            Dataset { id, samples: 50_000, sample_bytes: 3072 }
         })
         .collect();
     let types = ["fast", "slow"];
     let mut pipelines = Vec::new();
     for (i, d) in datasets.iter().enumerate() {
-        let scale = 0.5 + (i % 3) as f64 * 0.75;
+        let size = [32, 24, 48][i % 3];
         for v in 0..3 {
-            pipelines.push(augment_pipeline(&d.id, v, scale, &types));
+            pipelines.push(augment_pipeline(&d.id, v, size, &types));
         }
     }
     let fast = processors.div_ceil(2);
@@ -206,19 +159,11 @@ pub fn mixed(
         });
     }
     Workload {
-        name: format!(
-            "mixed: {} jobs over {} datasets, seed {seed}",
-            tasks.len(),
-            datasets.len()
-        ),
+        name: format!("mixed: {} jobs over {} datasets, seed {seed}", tasks.len(), datasets.len()),
         datasets,
         pipelines,
         tasks,
-        cluster: Cluster {
-            processors: specs,
-            buffer_batches: 4,
-            migration_s: 5.0,
-        },
+        cluster: Cluster { processors: specs, buffer_batches: 4, migration_s: 5.0 },
         actuals: Actuals::default(),
     }
 }
