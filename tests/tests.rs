@@ -1,1 +1,10 @@
+//! coprep's cross-crate and end-to-end tests: one test binary, a module per scenario.
 
+mod util;
+
+mod bad_input;
+mod cli;
+mod engines;
+mod formats;
+mod hand_worked;
+mod properties;

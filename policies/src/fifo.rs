@@ -17,9 +17,8 @@ impl Policy for Fifo {
     fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
         let problem = view.problem;
         let mut busy: Vec<bool> = view.state.processors.iter().map(|p| !p.tasks.is_empty()).collect();
-        let mut group = view.fresh_group_id();
         let mut decisions = Vec::new();
-        for task in view.pending() {
+        for (group, task) in (view.fresh_group_id()..).zip(view.pending()) {
             let t = &problem.tasks[task];
             let procs: Vec<usize> = (0..busy.len())
                 .filter(|&p| !busy[p] && view.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb)
@@ -32,7 +31,6 @@ impl Policy for Fifo {
                 busy[p] = true;
             }
             decisions.push(Decision::Start { task, processors: procs, group });
-            group += 1;
         }
         decisions
     }

@@ -112,6 +112,20 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
     let members: Vec<(usize, usize)> =
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
+    // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
+    // what will run beside it), so that the assignment balances all the work; the shares are
+    // taken out again below, before the preprocessing itself is spread.
+    let prep_share: Vec<Vec<f64>> = groups
+        .iter()
+        .map(|g| {
+            let stages = group_stages(problem, g);
+            let units = match balance {
+                Balance::Work => g.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max),
+                Balance::Rate => 1.0,
+            };
+            (0..nprocs).map(|p| view.prep_ns(&stages, p).map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
+        })
+        .collect();
     let items: Vec<Item> = members
         .iter()
         .map(|&(gi, t)| {
@@ -120,13 +134,18 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
                 Balance::Work => task.steps as f64,
                 Balance::Rate => 1.0 / task.batch_size as f64,
             };
-            let cost = (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * units)).collect();
+            let cost = (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * units + prep_share[gi][p])).collect();
             Item { task: t, gang: task.gang as usize, cost, memory: task.memory_gb, group: Some(gi) }
         })
         .collect();
     let mut placement = lpt(&items, &mut loads, &mut free_memory);
     if improve_rounds > 0 {
         improve(&items, &mut placement, &mut loads, &mut free_memory, improve_rounds);
+    }
+    for (i, procs) in placement.iter().enumerate() {
+        for &p in procs.iter().flatten() {
+            loads[p] -= prep_share[members[i].0][p];
+        }
     }
 
     let mut decisions = Vec::new();

@@ -83,15 +83,15 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                 prep_work += samples * reference_prep_ns(problem, group.dataset, &group.stages);
                 produced.get_mut(&g).expect("tracked").0 += samples;
             }
-            for p in 0..np {
+            for (p, time) in proc_time.iter_mut().enumerate() {
                 let busy = (pace.compute_util[p] + pace.prep_util[p]).min(1.0);
-                proc_time[p].compute += pace.compute_util[p] * dt;
-                proc_time[p].prep += pace.prep_util[p] * dt;
+                time.compute += pace.compute_util[p] * dt;
+                time.prep += pace.prep_util[p] * dt;
                 let spare = (1.0 - busy) * dt;
                 if d.state.processors[p].tasks.is_empty() {
-                    proc_time[p].idle += spare;
+                    time.idle += spare;
                 } else {
-                    proc_time[p].stall += spare;
+                    time.stall += spare;
                 }
             }
             for g in d.state.groups.values() {
@@ -160,6 +160,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         prep_work_ns: prep_work,
         prep_batches,
         buffer_peak_bytes: buffer_peak,
+        buffer_peak_batches: if d.groups_opened > 0 { problem.buffer_batches as f64 } else { 0.0 },
         moves: d.moves,
         groups: d.groups_opened,
         engine_events: d.engine_events,

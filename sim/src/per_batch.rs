@@ -13,7 +13,7 @@ use crate::metrics::{actual_prep_ns, actual_step_ns, assemble, reference_prep_ns
 use crate::records::{EventRecord, RunRecords};
 use crate::{RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
-use coprep_traces::planner::PrefixTree;
+use coprep_traces::planner::{group_stages, PrefixTree};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -36,9 +36,12 @@ struct Phase {
 }
 
 #[derive(Debug, Default)]
-struct Stream {
+pub struct Stream {
     /// Batch size of the stream: its first consumer's.
     chunk: u64,
+    /// The largest batch any consumer of the stream has had: the buffer holds
+    /// `buffer_batches` of these (it never shrinks under what it already holds).
+    largest: u64,
     produced: u64,
     in_flight: u64,
     /// Position in the stream where each consumer started reading.
@@ -55,6 +58,7 @@ struct Tally {
     prep_work: f64,
     prep_batches: u64,
     buffer_peak: u64,
+    buffer_peak_batches: f64,
 }
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
@@ -70,7 +74,13 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
     let mut phases: BinaryHeap<Reverse<(Nanos, u64, Phase)>> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut task_stall = vec![0.0f64; n];
-    let mut tally = Tally { proc_time: vec![ProcTime::default(); np], prep_work: 0.0, prep_batches: 0, buffer_peak: 0 };
+    let mut tally = Tally {
+        proc_time: vec![ProcTime::default(); np],
+        prep_work: 0.0,
+        prep_batches: 0,
+        buffer_peak: 0,
+        buffer_peak_batches: 0.0,
+    };
     let mut now: Nanos = 0;
 
     loop {
@@ -92,13 +102,14 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             };
             let (procs, duration) = match phase.work {
                 Work::Prep(g) => {
-                    let group = &d.state.groups[&g];
+                    let dataset = d.state.groups[&g].dataset;
                     let stream = streams.get_mut(&g).expect("stream of a live group");
+                    let stages = group_stages(problem, &readers(problem, stream, stream.produced + stream.in_flight));
                     stream.in_flight += phase.amount;
                     *stream.taken.entry(p).or_default() += 1;
-                    let ns = phase.amount as f64 * actual_prep_ns(problem, group.dataset, &group.stages, p);
+                    let ns = phase.amount as f64 * actual_prep_ns(problem, dataset, &stages, p);
                     tally.proc_time[p].prep += ns;
-                    tally.prep_work += phase.amount as f64 * reference_prep_ns(problem, group.dataset, &group.stages);
+                    tally.prep_work += phase.amount as f64 * reference_prep_ns(problem, dataset, &stages);
                     tally.prep_batches += 1;
                     (vec![p], ns)
                 }
@@ -130,12 +141,12 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             },
         };
         let dt = (next - now) as f64;
-        for p in 0..np {
+        for (p, time) in tally.proc_time.iter_mut().enumerate() {
             if busy[p].is_none() {
                 if d.state.processors[p].tasks.is_empty() {
-                    tally.proc_time[p].idle += dt;
+                    time.idle += dt;
                 } else {
-                    tally.proc_time[p].stall += dt;
+                    time.stall += dt;
                 }
             }
         }
@@ -166,6 +177,8 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                         stream.produced += phase.amount;
                         tally.buffer_peak =
                             tally.buffer_peak.max(buffered_bytes(problem, &d.state, stream, g, &steps_done));
+                        let batches = buffered(problem, stream, &steps_done) as f64 / stream.largest as f64;
+                        tally.buffer_peak_batches = tally.buffer_peak_batches.max(batches);
                     }
                 }
                 Work::Compute(t) => {
@@ -218,6 +231,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         prep_work_ns: tally.prep_work,
         prep_batches: tally.prep_batches,
         buffer_peak_bytes: tally.buffer_peak,
+        buffer_peak_batches: tally.buffer_peak_batches,
         moves: d.moves,
         groups: d.groups_opened,
         engine_events: d.engine_events,
@@ -227,7 +241,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
     Ok(assemble(measured, info, events))
 }
 
-/// New consumers start reading their group's stream where it stands.
+/// New consumers start reading their group's stream where its production stands.
 fn on_start(
     problem: &Problem,
     state: &ClusterState,
@@ -241,9 +255,22 @@ fn on_start(
         let stream = streams
             .entry(g)
             .or_insert_with(|| Stream { chunk: problem.tasks[t].batch_size as u64, ..Stream::default() });
-        let at = stream.produced;
+        // A new consumer reads from the first batch not yet started: batches in flight were
+        // begun with the stages of the consumers before it.
+        let at = stream.produced + stream.in_flight;
         stream.offsets.insert(t, at);
+        stream.largest = stream.largest.max(problem.tasks[t].batch_size as u64);
     }
+}
+
+/// The consumers that will read the sample at `position` of the stream.
+fn readers(problem: &Problem, stream: &Stream, position: u64) -> Vec<usize> {
+    stream
+        .offsets
+        .iter()
+        .filter(|(&t, &o)| o <= position && position < o + problem.tasks[t].samples() as u64)
+        .map(|(&t, _)| t)
+        .collect()
 }
 
 /// Samples a consumer has read from its stream's start.
@@ -266,9 +293,10 @@ fn buffered_bytes(problem: &Problem, state: &ClusterState, stream: &Stream, g: G
     buffered(problem, stream, steps_done) * leaf_bytes
 }
 
-/// The buffer capacity of a stream in samples.
-pub fn capacity(problem: &Problem, chunk: u64) -> u64 {
-    problem.buffer_batches as u64 * chunk
+/// The buffer capacity of a stream in samples: `buffer_batches` of its largest consumer batch
+/// (a smaller capacity could never hold that consumer's next batch whole).
+pub fn capacity(problem: &Problem, stream: &Stream) -> u64 {
+    problem.buffer_batches as u64 * stream.largest
 }
 
 /// The ready phase processor `p` has served least recently, if any.
@@ -292,8 +320,20 @@ fn pick(
         if ahead >= need {
             continue;
         }
-        let amount = stream.chunk.min(need - ahead);
-        if buffered(problem, stream, steps_done) + stream.in_flight + amount > capacity(problem, stream.chunk) {
+        // A batch never straddles the start or end of a consumer's reading window, so that
+        // every sample in it goes through exactly the stages of the consumers that read it.
+        let boundary = stream
+            .offsets
+            .iter()
+            .flat_map(|(&t, &o)| [o, o + problem.tasks[t].samples() as u64])
+            .filter(|&b| b > ahead)
+            .min()
+            .unwrap_or(need);
+        // A batch is cut short to fill the buffer exactly: capacity holds the largest consumer
+        // batch, so the consumer furthest behind can always have its next batch completed.
+        let room = capacity(problem, stream).saturating_sub(buffered(problem, stream, steps_done) + stream.in_flight);
+        let amount = stream.chunk.min(boundary - ahead).min(room);
+        if amount == 0 {
             continue;
         }
         // Keep to the shares, give or take one batch: a processor takes a batch unless it is
@@ -334,15 +374,18 @@ fn record_phase(d: &mut Driver, phase: Phase, now: Nanos, start: bool, problem: 
     }
     let time = ns_to_secs(now);
     let batch = phase.index;
-    let (name, task, group) = match phase.work {
-        Work::Prep(g) => ("prep", None, g),
-        Work::Compute(t) => ("compute", Some(problem.tasks[t].id.clone()), d.state.tasks[t].group.unwrap_or(0)),
+    let (name, task, group, procs) = match phase.work {
+        Work::Prep(g) => ("prep", None, g, vec![phase.proc]),
+        Work::Compute(t) => {
+            let state = &d.state.tasks[t];
+            ("compute", Some(problem.tasks[t].id.clone()), state.group.unwrap_or(0), state.processors.clone())
+        }
     };
-    let processor = problem.processors[phase.proc].id.clone();
+    let processors = procs.iter().map(|&p| problem.processors[p].id.clone()).collect();
     let phase = name.to_string();
     d.events.push(if start {
-        EventRecord::PhaseStarted { time, processor, phase, task, group, batch }
+        EventRecord::PhaseStarted { time, processors, phase, task, group, batch }
     } else {
-        EventRecord::PhaseFinished { time, processor, phase, task, group, batch }
+        EventRecord::PhaseFinished { time, processors, phase, task, group, batch }
     });
 }

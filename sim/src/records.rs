@@ -45,6 +45,9 @@ pub struct Summary {
     /// Preprocessing batches computed (per-batch engine; the analytic engine counts sample-batches).
     pub prep_batches: u64,
     pub buffer_peak_bytes: u64,
+    /// The fullest any stream's buffer got, in batches of that stream (per-batch engine; the
+    /// analytic engine assumes full buffers and reports the capacity).
+    pub buffer_peak_batches: f64,
     pub reassignments: u64,
     pub groups: usize,
     /// Engine events processed (a measure of simulation cost).
@@ -125,10 +128,10 @@ pub enum EventRecord {
         groups: Vec<(u64, f64)>,
         utilisation: Vec<f64>,
     },
-    /// Per-batch engine: one phase on one processor.
+    /// Per-batch engine: one phase on its processors (a gang's step holds all of them).
     PhaseStarted {
         time: f64,
-        processor: String,
+        processors: Vec<String>,
         phase: String,
         task: Option<String>,
         group: u64,
@@ -136,7 +139,7 @@ pub enum EventRecord {
     },
     PhaseFinished {
         time: f64,
-        processor: String,
+        processors: Vec<String>,
         phase: String,
         task: Option<String>,
         group: u64,
@@ -237,6 +240,7 @@ pub struct SummaryRow {
     pub prep_saved_fraction: f64,
     pub prep_batches: u64,
     pub buffer_peak_bytes: u64,
+    pub buffer_peak_batches: f64,
     pub reassignments: u64,
     pub groups: usize,
     pub engine_events: u64,
@@ -265,6 +269,7 @@ impl From<&Summary> for SummaryRow {
             prep_saved_fraction: s.prep_saved_fraction,
             prep_batches: s.prep_batches,
             buffer_peak_bytes: s.buffer_peak_bytes,
+            buffer_peak_batches: s.buffer_peak_batches,
             reassignments: s.reassignments,
             groups: s.groups,
             engine_events: s.engine_events,

@@ -21,7 +21,7 @@ pub fn apply_noise(problem: &mut Problem, sigma: f64, seed: u64) -> Result<(), I
         return Ok(());
     }
     let dist = LogNormal::new(0.0, sigma).expect("sigma checked above");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x6e6f_6973_65);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x006e_6f69_7365);
     for task in &mut problem.tasks {
         let factor = dist.sample(&mut rng);
         if !task.compute_recorded {

@@ -1,0 +1,150 @@
+//! End-to-end runs of the `coprep` binary, as a user would run it.
+
+use crate::util::{coprep, scratch, stderr, stdout};
+use coprep_sim::records::SummaryRow;
+
+fn rows(csv_text: &str) -> Vec<SummaryRow> {
+    csv::Reader::from_reader(csv_text.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .expect("comparison csv parses")
+}
+
+#[test]
+fn compare_on_the_default_shows_sharing_wins() {
+    let out = coprep(&["compare", "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = rows(&stdout(&out));
+    let get =
+        |prefix: &str| rows.iter().find(|r| r.policy.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} missing"));
+    let fifo = get("fifo");
+    for policy in ["min-makespan", "min-idle"] {
+        let r = get(policy);
+        assert!(r.makespan_s <= 0.4 * fifo.makespan_s, "{policy}: {} vs fifo {}", r.makespan_s, fifo.makespan_s);
+        assert!(r.prep_saved_fraction > 0.5, "{policy} saves {}", r.prep_saved_fraction);
+        assert!(r.makespan_s >= r.lower_bound_s);
+    }
+    assert!(fifo.prep_saved_fraction.abs() < 1e-9);
+}
+
+#[test]
+fn compare_table_reads_well() {
+    let out = coprep(&["compare"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for needle in [
+        "policy",
+        "makespan s",
+        "vs fifo",
+        "gap to LB",
+        "prep saved",
+        "min-makespan",
+        "min-idle",
+        "reestimate[base=min-makespan]",
+        "lower bound on the makespan",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn same_seed_gives_byte_identical_records() {
+    let (a, b) = (scratch("cli-det-a"), scratch("cli-det-b"));
+    for dir in [&a, &b] {
+        let out =
+            coprep(&["compare", "--noise", "0.3", "--seed", "7", "--out", dir.to_str().unwrap(), "--format", "csv"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let mut compared = 0;
+    for policy_dir in std::fs::read_dir(&a).unwrap() {
+        let policy_dir = policy_dir.unwrap().path();
+        if !policy_dir.is_dir() {
+            continue;
+        }
+        for file in ["summary.json", "jobs.csv", "events.jsonl"] {
+            let name = policy_dir.file_name().unwrap();
+            let x = std::fs::read(policy_dir.join(file)).unwrap();
+            let y = std::fs::read(b.join(name).join(file)).unwrap();
+            assert!(x == y, "{name:?}/{file} differs");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 15);
+    assert_eq!(std::fs::read(a.join("comparison.csv")).unwrap(), std::fs::read(b.join("comparison.csv")).unwrap());
+    // A different seed draws different noise.
+    let c = scratch("cli-det-c");
+    assert!(coprep(&["compare", "--noise", "0.3", "--seed", "8", "--out", c.to_str().unwrap()]).status.success());
+    assert_ne!(std::fs::read(a.join("comparison.csv")).unwrap(), std::fs::read(c.join("comparison.csv")).unwrap());
+}
+
+#[test]
+fn simulate_writes_records_and_prints_a_summary() {
+    let dir = scratch("cli-simulate");
+    let out = coprep(&["simulate", "-p", "min-idle[cap=4]", "--engine", "per-batch", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("min-idle[cap=4]") && text.contains("per-batch") && text.contains("lower bound"), "{text}");
+    for file in ["summary.json", "jobs.csv", "events.jsonl"] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn plan_shows_the_tree_and_the_savings() {
+    let out = coprep(&["plan"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("decode[format=png]") && text.contains("├─") && text.contains("saves 82.5%"), "{text}");
+    let out = coprep(&["plan", "--cap", "1", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["groups"].as_array().unwrap().len(), 8);
+    assert!(plan["prep_saved_fraction"].as_f64().unwrap().abs() < 1e-9);
+}
+
+#[test]
+fn trace_gen_is_seeded_and_validates() {
+    let dir = scratch("cli-gen");
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    for path in [&a, &b] {
+        let out = coprep(&[
+            "trace",
+            "gen",
+            "mixed",
+            "--tasks",
+            "40",
+            "--processors",
+            "8",
+            "--seed",
+            "5",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let out = coprep(&["trace", "validate", a.to_str().unwrap()]);
+    assert!(out.status.success() && stdout(&out).contains("40 tasks"), "{}", stderr(&out));
+    let out = coprep(&["compare", a.to_str().unwrap(), "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(rows(&stdout(&out)).len(), 5);
+}
+
+#[test]
+fn help_and_policies_list_what_exists() {
+    let out = coprep(&["--help"]);
+    let text = stdout(&out);
+    for cmd in ["simulate", "compare", "plan", "trace", "policies"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+    let text = stdout(&coprep(&["policies"]));
+    for p in ["fifo", "lpt", "min-makespan", "min-idle", "reestimate"] {
+        assert!(text.contains(p), "{text}");
+    }
+}
