@@ -187,7 +187,7 @@ mod tests {
         sizes
             .iter()
             .enumerate()
-            .map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s); procs], memory: 0.0 })
+            .map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s); procs], memory: 0.0, group: None })
             .collect()
     }
 
