@@ -6,7 +6,7 @@
 use crate::assign::{improve, lpt, water_fill, Item};
 use crate::event::{Decision, Event, GroupId};
 use crate::view::View;
-use coprep_traces::planner::{form_groups, group_stages, resolve_cap, Cap};
+use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use std::collections::BTreeMap;
 
 /// What the placement balances.
@@ -105,8 +105,18 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     if pending.is_empty() {
         return Vec::new();
     }
-    let groups = form_groups(problem, &pending, cap, nprocs);
-    let ids = group_ids(view, &groups, cap);
+    // One group size per dataset for this round, resolved over the live consumers and the
+    // pending tasks together, so that newcomers may join a live stream the way the planner
+    // would have grouped them had they come together.
+    let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
+    let groups = form_groups_by(problem, &pending, |dataset, members| {
+        let mut all: Vec<usize> = live_consumers(view, dataset).chain(members.iter().copied()).collect();
+        sort_by_pipeline(problem, &mut all);
+        let k = resolve_cap(problem, &all, cap, nprocs);
+        sizes.insert(dataset, k);
+        k
+    });
+    let ids = group_ids(view, &groups, &sizes);
 
     let mut loads = loads(view, balance);
     let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
@@ -178,39 +188,30 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     decisions
 }
 
-/// The group each planned group reads from: a live group on the same dataset where the cap
-/// leaves room, else a fresh id. With the automatic cap, joining is allowed where the planner
-/// would have put the live members and the newcomers in one group.
-fn group_ids(view: &View, groups: &[Vec<usize>], cap: Cap) -> Vec<GroupId> {
+/// Consumers of live groups on `dataset`.
+fn live_consumers<'a>(view: &View<'a>, dataset: usize) -> impl Iterator<Item = usize> + 'a {
+    view.state.groups.values().filter(move |g| g.dataset == dataset).flat_map(|g| g.members.iter().copied())
+}
+
+/// The group each planned group reads from: a live group on the same dataset with room for it
+/// under this round's group size, else a fresh id.
+fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
     let problem = view.problem;
-    let nprocs = problem.processors.len();
-    let mut live_members: BTreeMap<GroupId, Vec<usize>> =
-        view.state.groups.values().map(|g| (g.id, g.members.clone())).collect();
+    let mut room: BTreeMap<GroupId, usize> = view
+        .state
+        .groups
+        .values()
+        .map(|g| (g.id, sizes.get(&g.dataset).map_or(0, |k| k.saturating_sub(g.members.len()))))
+        .collect();
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in groups {
         let d = problem.tasks[g[0]].dataset;
-        let fits = |members: &Vec<usize>| -> bool {
-            let combined = members.len() + g.len();
-            match cap {
-                Cap::Max(k) => combined <= k,
-                Cap::Unlimited => true,
-                Cap::Auto => {
-                    let mut all: Vec<usize> = members.iter().chain(g).copied().collect();
-                    all.sort_by(|&a, &b| problem.tasks[a].stages.cmp(&problem.tasks[b].stages).then(a.cmp(&b)));
-                    resolve_cap(problem, &all, cap, nprocs) >= combined
-                }
-            }
-        };
-        let join = view
-            .state
-            .groups
-            .values()
-            .find(|live| live.dataset == d && fits(&live_members[&live.id]))
-            .map(|live| live.id);
+        let join =
+            view.state.groups.values().find(|live| live.dataset == d && room[&live.id] >= g.len()).map(|live| live.id);
         match join {
             Some(id) => {
-                live_members.get_mut(&id).expect("live").extend(g);
+                *room.get_mut(&id).expect("live") -= g.len();
                 ids.push(id);
             }
             None => {

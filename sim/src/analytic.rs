@@ -105,6 +105,8 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         }
         now = next;
 
+        // Whether group membership changed (only then can buffer sizes change).
+        let mut membership_changed = false;
         // Internal events due now: completions and progress reports, by task index.
         let mut now_due: Vec<usize> = due.iter().filter(|e| e.0 == now).map(|e| e.1).collect();
         now_due.sort_unstable();
@@ -119,19 +121,23 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                 d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done });
                 let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
                 let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
+                membership_changed |= !applied.started.is_empty();
                 on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
             } else {
                 let group = d.state.tasks[t].group.expect("running");
                 let applied = d.finish(policy, t, now)?;
+                membership_changed = true;
                 if !d.state.groups.contains_key(&group) {
                     let (samples, batch) = produced.remove(&group).expect("tracked");
                     prep_batches += (samples / batch as f64).ceil() as u64;
                 }
+                membership_changed |= !applied.started.is_empty();
                 on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
             }
         }
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
+            membership_changed |= !applied.started.is_empty();
             on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
         }
 
@@ -143,7 +149,9 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             d.record(|| EventRecord::Rates { time, groups, utilisation });
         }
         pace = new_pace;
-        buffer_peak = buffer_peak.max(buffer_bytes(problem, &d));
+        if membership_changed {
+            buffer_peak = buffer_peak.max(buffer_bytes(problem, &d));
+        }
         if d.all_done() {
             break;
         }

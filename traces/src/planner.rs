@@ -96,22 +96,33 @@ pub fn group_samples(problem: &Problem, tasks: &[usize]) -> f64 {
     tasks.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max)
 }
 
-/// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline (so those with the
-/// longest common prefixes sit together), then cut into chunks of at most `cap`. `processors`
-/// sizes the automatic cap. Groups come out in order of their first task, deterministically.
+/// Sorts tasks by pipeline, so that those with the longest common prefixes sit together.
+pub fn sort_by_pipeline(problem: &Problem, tasks: &mut [usize]) {
+    tasks.sort_by(|&a, &b| problem.tasks[a].stages.cmp(&problem.tasks[b].stages).then(a.cmp(&b)));
+}
+
+/// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline, then cut into
+/// chunks of at most `cap`. `processors` sizes the automatic cap. Groups come out in order of
+/// their first task, deterministically.
 pub fn form_groups(problem: &Problem, tasks: &[usize], cap: Cap, processors: usize) -> Vec<Vec<usize>> {
+    form_groups_by(problem, tasks, |_, members| resolve_cap(problem, members, cap, processors))
+}
+
+/// Like [`form_groups`], with the largest group size per dataset given by `size(dataset,
+/// members sorted by pipeline)`.
+pub fn form_groups_by(
+    problem: &Problem,
+    tasks: &[usize],
+    mut size: impl FnMut(usize, &[usize]) -> usize,
+) -> Vec<Vec<usize>> {
     let mut by_dataset: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &t in tasks {
         by_dataset.entry(problem.tasks[t].dataset).or_default().push(t);
     }
     let mut groups = Vec::new();
-    for (_, mut members) in by_dataset {
-        members.sort_by(|&a, &b| problem.tasks[a].stages.cmp(&problem.tasks[b].stages).then(a.cmp(&b)));
-        let k = match cap {
-            Cap::Max(k) => k.max(1),
-            Cap::Unlimited => members.len(),
-            Cap::Auto => auto_cap(problem, &members, processors),
-        };
+    for (dataset, mut members) in by_dataset {
+        sort_by_pipeline(problem, &mut members);
+        let k = size(dataset, &members).max(1);
         groups.extend(members.chunks(k).map(|c| {
             let mut g = c.to_vec();
             g.sort_unstable();
@@ -122,7 +133,7 @@ pub fn form_groups(problem: &Problem, tasks: &[usize], cap: Cap, processors: usi
     groups
 }
 
-/// The largest group size `cap` allows for `tasks` (one dataset, sorted as `form_groups` sorts).
+/// The largest group size `cap` allows for `tasks` (one dataset, sorted by pipeline).
 pub fn resolve_cap(problem: &Problem, tasks: &[usize], cap: Cap, processors: usize) -> usize {
     match cap {
         Cap::Max(k) => k.max(1),
@@ -131,8 +142,9 @@ pub fn resolve_cap(problem: &Problem, tasks: &[usize], cap: Cap, processors: usi
     }
 }
 
-/// Picks the cap for `tasks` (one dataset) that minimises [`estimate_total_time`] over
-/// candidates 1, 2, 4, ... and the whole set; ties go to the larger cap, which saves more work.
+/// Picks the cap for `tasks` (one dataset, sorted by pipeline) that minimises
+/// [`estimate_total_time`] over candidates 1, 2, 4, ... and the whole set; ties go to the larger
+/// cap, which saves more work.
 pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize {
     let n = tasks.len().max(1);
     let mut candidates: Vec<usize> =
@@ -140,8 +152,7 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     candidates.push(n);
     let mut best = (f64::INFINITY, 1);
     for k in candidates {
-        let groups: Vec<Vec<usize>> = tasks.chunks(k).map(<[usize]>::to_vec).collect();
-        let time = estimate_total_time(problem, &groups, processors);
+        let time = estimate_total_time(problem, tasks.chunks(k), processors);
         if time <= best.0 * (1.0 + 1e-9) {
             best = (time, k);
         }
@@ -149,16 +160,34 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     best.1
 }
 
-/// A quick estimate of the makespan of running `groups` on `processors` identical processors
-/// (reference costs: each item on its fastest processor): the larger of the total work spread
+/// Reference preprocessing cost of one shared sample for tasks sorted by pipeline: the
+/// distinct prefix-tree nodes are, task by task, the stages beyond the prefix it has in common
+/// with the task before it. No tree is built.
+pub fn sorted_group_prep_ns(problem: &Problem, sorted: &[usize]) -> f64 {
+    let mut cost = 0.0;
+    let mut previous: &[usize] = &[];
+    for &t in sorted {
+        let stages = &problem.tasks[t].stages;
+        let common = stages.iter().zip(previous).take_while(|(a, b)| a == b).count();
+        cost += problem.stages_ns_min(&stages[common..]);
+        previous = stages;
+    }
+    cost
+}
+
+/// A quick estimate of the makespan of running `groups` (each sorted by pipeline) on
+/// `processors` identical processors, at reference costs: the larger of the total work spread
 /// over all processors and the longest group, where a group's consumers advance at the pace of
 /// its slowest active member.
-pub fn estimate_total_time(problem: &Problem, groups: &[Vec<usize>], processors: usize) -> f64 {
+pub fn estimate_total_time<'a>(
+    problem: &Problem,
+    groups: impl IntoIterator<Item = &'a [usize]>,
+    processors: usize,
+) -> f64 {
     let mut work = 0.0;
     let mut longest: f64 = 0.0;
     for g in groups {
-        let prep = problem.stages_ns_min(&group_stages(problem, g)) * group_samples(problem, g);
-        work += prep;
+        work += sorted_group_prep_ns(problem, g) * group_samples(problem, g);
         work += g
             .iter()
             .map(|&t| problem.tasks[t].steps as f64 * problem.step_ns_min(t) * problem.tasks[t].gang as f64)
@@ -231,15 +260,29 @@ mod tests {
 
     #[test]
     fn coupled_duration_by_hand() {
-        // Two tasks, 1 sample per step: A 10 steps at 1 s, B 20 steps at 3 s (ns cancel out).
-        let (_, mut p) = synth::default_problem();
-        p.tasks.truncate(2);
-        for (t, (steps, secs)) in [(10, 1.0), (20, 3.0)].into_iter().enumerate() {
-            p.tasks[t].steps = steps;
-            p.tasks[t].batch_size = 1;
-            p.tasks[t].compute_s = vec![Some(secs)];
+        // Two tasks, 1 sample per step: A 10 steps at 1 s, B 20 steps at 3 s.
+        let (mut w, _) = synth::default_problem();
+        w.tasks.truncate(2);
+        for (t, (steps, secs)) in w.tasks.iter_mut().zip([(10, 1.0), (20, 3.0)]) {
+            t.steps = steps;
+            t.batch_size = 1;
+            t.compute_s.insert("gpu".into(), secs);
         }
+        let p = Problem::from_workload(&w, None).unwrap();
         // First 10 samples at B's pace (3 s), then 10 more at 3 s: 60 s.
         assert!((coupled_duration(&p, &[0, 1]) - 60e9).abs() < 1.0);
+    }
+
+    #[test]
+    fn sorted_prep_matches_the_tree() {
+        let (_, p) = synth::default_problem();
+        let mut all: Vec<usize> = (0..p.tasks.len()).collect();
+        sort_by_pipeline(&p, &mut all);
+        for k in 1..=all.len() {
+            for chunk in all.chunks(k) {
+                let tree = p.stages_ns_min(&group_stages(&p, chunk));
+                assert!((sorted_group_prep_ns(&p, chunk) - tree).abs() < 1e-6, "{chunk:?}");
+            }
+        }
     }
 }

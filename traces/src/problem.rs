@@ -88,6 +88,10 @@ pub struct Problem {
     pub processors: Vec<ProcInfo>,
     pub buffer_batches: u32,
     pub migration_ns: Nanos,
+    /// Per stage: its cheapest estimated nanoseconds per sample over all processors.
+    stage_min_ns: Vec<f64>,
+    /// Per task: its fastest estimated step over all processors.
+    step_min_ns: Vec<f64>,
 }
 
 impl Problem {
@@ -108,15 +112,15 @@ impl Problem {
         stages.iter().map(|&s| self.stage_ns(s, proc)).sum()
     }
 
-    /// The cheapest cost of a set of stages per sample over all processors (a reference cost
-    /// for reporting preprocessing work independently of placement).
+    /// Reference cost per sample of a set of stages: each stage on the processor where it is
+    /// cheapest (for reporting preprocessing work independently of placement).
     pub fn stages_ns_min(&self, stages: &[usize]) -> f64 {
-        (0..self.processors.len()).filter_map(|p| self.stages_ns(stages, p)).fold(f64::INFINITY, f64::min)
+        stages.iter().map(|&s| self.stage_min_ns[s]).sum()
     }
 
     /// Fastest estimated step of `task` over all processors.
     pub fn step_ns_min(&self, task: usize) -> f64 {
-        (0..self.processors.len()).filter_map(|p| self.step_ns(task, p)).fold(f64::INFINITY, f64::min)
+        self.step_min_ns[task]
     }
 
     pub fn task_index(&self, id: &str) -> Option<usize> {
@@ -328,6 +332,14 @@ impl Problem {
             }
         }
 
+        let cheapest = |per_type: &[Option<f64>], speed: fn(&ProcInfo) -> f64| -> f64 {
+            processors
+                .iter()
+                .filter_map(|p| per_type[p.kind].map(|s| s * NS_PER_S / speed(p)))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let stage_min_ns = stages.iter().map(|s| cheapest(&s.cost_s, |p| p.prep_speed)).collect();
+        let step_min_ns = tasks.iter().map(|t| cheapest(&t.compute_s, |p| p.compute_speed)).collect();
         Ok(Problem {
             name: w.name.clone(),
             types,
@@ -337,6 +349,8 @@ impl Problem {
             processors,
             buffer_batches: w.cluster.buffer_batches,
             migration_ns: secs_to_ns(w.cluster.migration_s),
+            stage_min_ns,
+            step_min_ns,
         })
     }
 }
