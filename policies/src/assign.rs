@@ -147,8 +147,10 @@ pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[Option<f64>]) -> Ve
     if able.is_empty() {
         return Vec::new();
     }
-    if units <= 0.0 {
-        return vec![(able[0].1, 1.0)];
+    // Free work (or none) goes whole to the least loaded processor that can take it for free.
+    if units <= 0.0 || able.iter().any(|a| a.2 <= 0.0) {
+        let free = able.iter().find(|a| a.2 <= 0.0).unwrap_or(&able[0]);
+        return vec![(free.1, 1.0)];
     }
     // Raise a water level over the sorted loads until the work fits below it.
     let mut level = able[0].0;
@@ -215,5 +217,9 @@ mod tests {
         let shares = water_fill(&mut loads, 3.0, &[Some(1.0), Some(2.0)]);
         assert_eq!(shares, vec![(0, 2.0 / 3.0), (1, 1.0 / 3.0)]);
         assert_eq!(loads, vec![2.0, 2.0]);
+        // Free work (an empty pipeline) goes whole to the least loaded processor.
+        let mut loads = vec![5.0, 1.0];
+        assert_eq!(water_fill(&mut loads, 10.0, &[Some(0.0), Some(0.0)]), vec![(1, 1.0)]);
+        assert_eq!(loads, vec![5.0, 1.0]);
     }
 }
