@@ -64,11 +64,13 @@ pub struct SimulateArgs {
     /// Policy, e.g. min-makespan[cap=4] (see `coprep policies`)
     #[arg(long, short, default_value = "min-makespan")]
     pub policy: String,
+    /// Simulation engine
     #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
     pub engine: EngineArg,
     /// Write summary.json, jobs.csv and events.jsonl here
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// How to print the results (the records in --out are always JSON and CSV)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -80,11 +82,13 @@ pub struct CompareArgs {
     /// Policies to compare (repeat or separate by spaces); default: fifo lpt min-makespan min-idle reestimate[base=min-makespan]
     #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
     pub policies: Vec<String>,
+    /// Simulation engine
     #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
     pub engine: EngineArg,
     /// Write each policy's records to DIR/<policy>/ and the table to DIR/comparison.csv
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// How to print the results (the records in --out are always JSON and CSV)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -96,6 +100,7 @@ pub struct PlanArgs {
     /// At most this many tasks per stream: a number, auto, or none
     #[arg(long, default_value = "auto")]
     pub cap: String,
+    /// How to print the results (the records in --out are always JSON and CSV)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -108,15 +108,30 @@ pub fn run(args: PlanArgs) -> Result<()> {
         prep_saved_fraction: if unshared > 0.0 { 1.0 - shared / unshared } else { 0.0 },
     };
     match args.format {
-        Format::Json | Format::Csv => println!("{}", serde_json::to_string_pretty(&out)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&out)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record(["group", "dataset", "task", "pipeline", "group_tasks", "group_prep_work_s", "group_prep_work_unshared_s"])?;
+            for (i, (g, members)) in out.groups.iter().zip(&groups).enumerate() {
+                for &t in members {
+                    let task = &problem.tasks[t];
+                    w.write_record([
+                        i.to_string(),
+                        g.dataset.clone(),
+                        task.id.clone(),
+                        task.pipeline.clone(),
+                        members.len().to_string(),
+                        g.prep_work_s.to_string(),
+                        g.prep_work_unshared_s.to_string(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
         Format::Table => {
-            println!(
-                "\"{}\": {} tasks, cap {}: {} groups\n",
-                out.workload,
-                problem.tasks.len(),
-                out.cap,
-                out.groups.len()
-            );
+            let n = out.groups.len();
+            let groups_word = if n == 1 { "group" } else { "groups" };
+            println!("\"{}\": {} tasks, cap {}: {n} {groups_word}\n", out.workload, problem.tasks.len(), out.cap);
             for (i, g) in out.groups.iter().enumerate() {
                 println!(
                     "group {i} on {} ({} tasks): prep {} s instead of {} s",

@@ -49,7 +49,14 @@ pub fn run(args: SimulateArgs) -> Result<()> {
                     ),
                 ],
                 vec!["groups / moves".into(), format!("{} / {}", s.groups, s.reassignments)],
-                vec!["buffer peak".into(), format!("{:.1} MiB", s.buffer_peak_bytes as f64 / (1024.0 * 1024.0))],
+                vec!["buffer peak".into(), {
+                    let mib = format!("{:.1} MiB", s.buffer_peak_bytes as f64 / (1024.0 * 1024.0));
+                    if s.engine == "analytic" {
+                        format!("{mib} (bound: every live buffer full)")
+                    } else {
+                        format!("{mib} ({:.1} batches at most)", s.buffer_peak_batches)
+                    }
+                }],
             ];
             print!("{}", table::render(&["metric", "value"], &rows));
             println!();
