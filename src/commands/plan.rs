@@ -111,7 +111,15 @@ pub fn run(args: PlanArgs) -> Result<()> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&out)?),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(["group", "dataset", "task", "pipeline", "group_tasks", "group_prep_work_s", "group_prep_work_unshared_s"])?;
+            w.write_record([
+                "group",
+                "dataset",
+                "task",
+                "pipeline",
+                "group_tasks",
+                "group_prep_work_s",
+                "group_prep_work_unshared_s",
+            ])?;
             for (i, (g, members)) in out.groups.iter().zip(&groups).enumerate() {
                 for &t in members {
                     let task = &problem.tasks[t];
