@@ -2,6 +2,21 @@
 //! [`Decision`]s; it never touches an engine, so the same policy value drives the simulator and
 //! the executor. The cluster bookkeeping both engines keep ([`ClusterState`]) lives here too,
 //! so decisions are validated the same way everywhere.
+//!
+//! ```
+//! use coprep_policies::{parse_policy, ClusterState, Decision, Event, View};
+//!
+//! let (_, problem) = coprep_traces::synth::default_problem();
+//! let mut state = ClusterState::new(&problem);
+//! for task in 0..problem.tasks.len() {
+//!     state.arrive(&problem, task);
+//! }
+//! let mut policy = parse_policy("min-makespan[cap=4]").unwrap();
+//! let decisions = policy.on_event(&Event::TaskArrived { task: 0 }, &View::new(&problem, &state, 0));
+//! // Every task starts at once, in two groups of four sharing a stream.
+//! let starts = decisions.iter().filter(|d| matches!(d, Decision::Start { .. })).count();
+//! assert_eq!(starts, 8);
+//! ```
 
 pub mod assign;
 pub mod event;

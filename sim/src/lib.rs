@@ -1,6 +1,18 @@
 //! coprep's discrete-event simulator. Two engines run the same policies over the same model and
 //! produce the same records: the analytic engine (fast; steady segments advanced in closed form)
 //! and the per-batch engine (every preprocessing and compute phase; the reference).
+//!
+//! ```
+//! use coprep_sim::{simulate, RunOptions};
+//!
+//! let (_, problem) = coprep_traces::synth::default_problem();
+//! let mut fifo = coprep_policies::parse_policy("fifo").unwrap();
+//! let mut shared = coprep_policies::parse_policy("min-idle").unwrap();
+//! let plain = simulate(&problem, fifo.as_mut(), &RunOptions::default()).unwrap();
+//! let better = simulate(&problem, shared.as_mut(), &RunOptions::default()).unwrap();
+//! assert!(better.summary.makespan_s < 0.4 * plain.summary.makespan_s);
+//! assert!(better.summary.makespan_s >= better.summary.lower_bound_s);
+//! ```
 
 pub mod analytic;
 pub mod driver;
