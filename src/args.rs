@@ -57,6 +57,17 @@ pub enum EngineArg {
     PerBatch,
 }
 
+/// How a simulation runs and how its results are printed.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Simulation engine
+    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
+    pub engine: EngineArg,
+    /// How to print the results (the records in --out are always JSON and CSV)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 #[derive(Args)]
 pub struct SimulateArgs {
     #[command(flatten)]
@@ -64,15 +75,11 @@ pub struct SimulateArgs {
     /// Policy, e.g. min-makespan[cap=4] (see `coprep policies`)
     #[arg(long, short, default_value = "min-makespan")]
     pub policy: String,
-    /// Simulation engine
-    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
-    pub engine: EngineArg,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Write summary.json, jobs.csv and events.jsonl here
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// How to print the results (the records in --out are always JSON and CSV)
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
 }
 
 #[derive(Args)]
@@ -82,15 +89,11 @@ pub struct CompareArgs {
     /// Policies to compare (repeat or separate by spaces); default: fifo lpt min-makespan min-idle reestimate[base=min-makespan]
     #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
     pub policies: Vec<String>,
-    /// Simulation engine
-    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
-    pub engine: EngineArg,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Write each policy's records to DIR/<policy>/ and the table to DIR/comparison.csv
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// How to print the results (the records in --out are always JSON and CSV)
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
 }
 
 #[derive(Args)]

@@ -154,6 +154,9 @@ fn unknown_policies_and_parameters() {
         let out = coprep(&["compare", "-p", "fifo", spec]);
         assert_eq!(out.status.code(), Some(2), "{spec}");
     }
+    let out = coprep(&["compare", "-p", "fifo", "min-idle", "fifo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("\"fifo\" is given twice"), "{}", stderr(&out));
 }
 
 #[test]

@@ -9,10 +9,10 @@
 //! The per-batch engine follows every batch and is the reference this engine is tested against.
 
 use crate::driver::{progress_marks, Driver};
-use crate::metrics::{actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo};
+use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
 use crate::records::{EventRecord, RunRecords};
-use crate::{RunOptions, SimError};
+use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::PrefixTree;
 use coprep_traces::{ns_to_secs, Nanos, Problem};
@@ -156,26 +156,16 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             break;
         }
     }
-    if !d.all_done() {
-        let waiting = d.state.pending.len() + d.state.groups.values().map(|g| g.members.len()).sum::<usize>();
-        return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
-    }
-    let measured = Measured {
-        problem,
-        state: &d.state,
-        proc_time: &proc_time,
-        task_stall_ns: &task_stall,
+    let buffer_peak_batches = if d.groups_opened > 0 { problem.buffer_batches as f64 } else { 0.0 };
+    let measures = Measures {
+        proc_time,
+        task_stall_ns: task_stall,
         prep_work_ns: prep_work,
         prep_batches,
         buffer_peak_bytes: buffer_peak,
-        buffer_peak_batches: if d.groups_opened > 0 { problem.buffer_batches as f64 } else { 0.0 },
-        moves: d.moves,
-        groups: d.groups_opened,
-        engine_events: d.engine_events,
+        buffer_peak_batches,
     };
-    let info = RunInfo { policy: policy.name(), engine: "analytic", seed: opts.seed, noise_sigma: opts.noise_sigma };
-    let events = std::mem::take(&mut d.events);
-    Ok(assemble(measured, info, events))
+    d.conclude(policy, Engine::Analytic, opts, now, measures)
 }
 
 /// Sets up what the engine tracks for newly started tasks: their progress marks, and the

@@ -1,8 +1,9 @@
 //! What both engines share: the queue of external events (arrivals, timers, ends of moves),
 //! calling the policy, and carrying out its decisions on the cluster state with a record of each.
 
-use crate::records::EventRecord;
-use crate::SimError;
+use crate::metrics::{assemble, Counted, Measures, RunInfo};
+use crate::records::{EventRecord, RunRecords};
+use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Decision, Event, Policy, View};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
@@ -192,6 +193,32 @@ impl<'a> Driver<'a> {
             self.record(|| EventRecord::GroupEnded { time, group });
         }
         self.call(policy, &Event::TaskFinished { task }, now)
+    }
+
+    /// Ends a run: an error if tasks were left waiting, else the records.
+    pub fn conclude(
+        mut self,
+        policy: &dyn Policy,
+        engine: Engine,
+        opts: &RunOptions,
+        now: Nanos,
+        measures: Measures,
+    ) -> Result<RunRecords, SimError> {
+        if !self.all_done() {
+            let waiting = self.state.pending.len() + self.state.groups.values().map(|g| g.members.len()).sum::<usize>();
+            return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
+        }
+        let events = std::mem::take(&mut self.events);
+        let counted = Counted {
+            problem: self.problem,
+            state: &self.state,
+            moves: self.moves,
+            groups: self.groups_opened,
+            engine_events: self.engine_events,
+        };
+        let info =
+            RunInfo { policy: policy.name(), engine: engine.name(), seed: opts.seed, noise_sigma: opts.noise_sigma };
+        Ok(assemble(counted, measures, info, events))
     }
 
     /// True when every task has finished.

@@ -77,16 +77,20 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// What an engine measured, for assembling the records.
-pub struct Measured<'a> {
-    pub problem: &'a Problem,
-    pub state: &'a ClusterState,
-    pub proc_time: &'a [ProcTime],
-    pub task_stall_ns: &'a [f64],
+/// What an engine measured over a run (the driver adds what it counted itself).
+pub struct Measures {
+    pub proc_time: Vec<ProcTime>,
+    pub task_stall_ns: Vec<f64>,
     pub prep_work_ns: f64,
     pub prep_batches: u64,
     pub buffer_peak_bytes: u64,
     pub buffer_peak_batches: f64,
+}
+
+/// What the driver counted over a run.
+pub struct Counted<'a> {
+    pub problem: &'a Problem,
+    pub state: &'a ClusterState,
     pub moves: u64,
     pub groups: usize,
     pub engine_events: u64,
@@ -100,14 +104,14 @@ pub struct RunInfo<'a> {
     pub noise_sigma: f64,
 }
 
-pub fn assemble(m: Measured, info: RunInfo, events: Vec<crate::records::EventRecord>) -> RunRecords {
-    let problem = m.problem;
+pub fn assemble(c: Counted, m: Measures, info: RunInfo, events: Vec<crate::records::EventRecord>) -> RunRecords {
+    let problem = c.problem;
     let mut jobs = Vec::with_capacity(problem.tasks.len());
     let mut jcts = Vec::with_capacity(problem.tasks.len());
     let mut makespan = 0.0f64;
     let mut first_groups: Vec<u64> = Vec::new();
     for (i, t) in problem.tasks.iter().enumerate() {
-        let s = &m.state.tasks[i];
+        let s = &c.state.tasks[i];
         let submit = ns_to_secs(t.arrival_ns);
         let start = ns_to_secs(s.started_at.unwrap_or(t.arrival_ns));
         let finish = ns_to_secs(s.finished_at.unwrap_or(t.arrival_ns));
@@ -139,7 +143,7 @@ pub fn assemble(m: Measured, info: RunInfo, events: Vec<crate::records::EventRec
     let detail: Vec<ProcessorSummary> = problem
         .processors
         .iter()
-        .zip(m.proc_time)
+        .zip(&m.proc_time)
         .map(|(p, t)| ProcessorSummary {
             id: p.id.clone(),
             busy_s: (t.compute + t.prep) / NS_PER_S,
@@ -172,9 +176,9 @@ pub fn assemble(m: Measured, info: RunInfo, events: Vec<crate::records::EventRec
         prep_batches: m.prep_batches,
         buffer_peak_bytes: m.buffer_peak_bytes,
         buffer_peak_batches: m.buffer_peak_batches,
-        reassignments: m.moves,
-        groups: m.groups,
-        engine_events: m.engine_events,
+        reassignments: c.moves,
+        groups: c.groups,
+        engine_events: c.engine_events,
         processors_detail: detail,
     };
     RunRecords { summary, jobs, events }

@@ -9,9 +9,9 @@
 //! served least recently (time-sharing by round robin). A gang's step needs all its processors.
 
 use crate::driver::{progress_marks, Driver};
-use crate::metrics::{actual_prep_ns, actual_step_ns, assemble, reference_prep_ns, Measured, ProcTime, RunInfo};
+use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::records::{EventRecord, RunRecords};
-use crate::{RunOptions, SimError};
+use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::{group_stages, PrefixTree};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
@@ -219,26 +219,15 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             break;
         }
     }
-    if !d.all_done() {
-        let waiting = d.state.pending.len() + d.state.groups.values().map(|g| g.members.len()).sum::<usize>();
-        return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
-    }
-    let measured = Measured {
-        problem,
-        state: &d.state,
-        proc_time: &tally.proc_time,
-        task_stall_ns: &task_stall,
+    let measures = Measures {
+        proc_time: tally.proc_time,
+        task_stall_ns: task_stall,
         prep_work_ns: tally.prep_work,
         prep_batches: tally.prep_batches,
         buffer_peak_bytes: tally.buffer_peak,
         buffer_peak_batches: tally.buffer_peak_batches,
-        moves: d.moves,
-        groups: d.groups_opened,
-        engine_events: d.engine_events,
     };
-    let info = RunInfo { policy: policy.name(), engine: "per-batch", seed: opts.seed, noise_sigma: opts.noise_sigma };
-    let events = std::mem::take(&mut d.events);
-    Ok(assemble(measured, info, events))
+    d.conclude(policy, Engine::PerBatch, opts, now, measures)
 }
 
 /// New consumers start reading their group's stream where its production stands.

@@ -15,10 +15,21 @@ pub fn run(args: CompareArgs) -> Result<()> {
     } else {
         args.policies.iter().flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>()).collect()
     };
-    // Every spec is checked before anything runs, so a typo costs nothing.
+    // Every spec is checked before anything runs, so a typo costs nothing; each needs a
+    // directory of its own.
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in &specs {
+        if !seen.insert(slug(spec)) {
+            return Err(coprep_traces::InputError::field(
+                "--policies",
+                format!("\"{spec}\" is given twice (or names the same directory as another)"),
+            )
+            .into());
+        }
+    }
     let mut policies = specs.iter().map(|s| coprep_policies::parse_policy(s)).collect::<Result<Vec<_>, _>>()?;
     let problem = inputs::load(&args.workload)?;
-    let opts = run_options(args.engine, args.workload.seed, args.workload.noise, args.out.is_some());
+    let opts = run_options(args.run.engine, args.workload.seed, args.workload.noise, args.out.is_some());
     let runs: Vec<RunRecords> =
         policies.iter_mut().map(|p| simulate(&problem, p.as_mut(), &opts)).collect::<Result<_, _>>()?;
     let rows: Vec<SummaryRow> = runs.iter().map(|r| SummaryRow::from(&r.summary)).collect();
@@ -36,7 +47,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         }
         write_atomic(&dir.join("comparison.csv"), &comparison_csv)?;
     }
-    match args.format {
+    match args.run.format {
         Format::Csv => print!("{}", String::from_utf8(comparison_csv)?),
         Format::Json => {
             let summaries: Vec<_> = runs.iter().map(|r| &r.summary).collect();

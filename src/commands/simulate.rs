@@ -10,13 +10,13 @@ use coprep_sim::simulate;
 pub fn run(args: SimulateArgs) -> Result<()> {
     let mut policy = coprep_policies::parse_policy(&args.policy)?;
     let problem = inputs::load(&args.workload)?;
-    let opts = run_options(args.engine, args.workload.seed, args.workload.noise, args.out.is_some());
+    let opts = run_options(args.run.engine, args.workload.seed, args.workload.noise, args.out.is_some());
     let records = simulate(&problem, policy.as_mut(), &opts)?;
     if let Some(dir) = &args.out {
         records.write(dir)?;
     }
     let s = &records.summary;
-    match args.format {
+    match args.run.format {
         Format::Json => print!("{}", records.summary_json()),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
