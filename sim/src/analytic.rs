@@ -11,10 +11,10 @@
 use crate::driver::{progress_marks, Driver};
 use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
-use crate::records::{EventRecord, RunRecords};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::PrefixTree;
+use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
     let mut task_stall = vec![0.0f64; n];
     let mut proc_time = vec![ProcTime::default(); np];
     let mut pace = Pace { groups: Vec::new(), compute_util: vec![0.0; np], prep_util: vec![0.0; np] };
-    let mut prep_work = 0.0;
+    let mut prep_work = vec![0.0; problem.datasets.len()];
     let mut produced: BTreeMap<GroupId, (f64, u32)> = BTreeMap::new();
     let mut buffer_peak = 0u64;
     let mut prep_batches = 0u64;
@@ -80,7 +80,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                     read[t] = (read[t] + samples).min(problem.tasks[t].samples());
                     d.state.tasks[t].steps_done = read[t] / problem.tasks[t].batch_size as f64;
                 }
-                prep_work += samples * reference_prep_ns(problem, group.dataset, &group.stages);
+                prep_work[group.dataset] += samples * reference_prep_ns(problem, group.dataset, &group.stages);
                 produced.get_mut(&g).expect("tracked").0 += samples;
             }
             for (p, time) in proc_time.iter_mut().enumerate() {

@@ -2,9 +2,9 @@
 //! calling the policy, and carrying out its decisions on the cluster state with a record of each.
 
 use crate::metrics::{assemble, Counted, Measures, RunInfo};
-use crate::records::{EventRecord, RunRecords};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Decision, Event, Policy, View};
+use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

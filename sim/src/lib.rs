@@ -19,11 +19,10 @@ pub mod driver;
 pub mod metrics;
 pub mod per_batch;
 pub mod rates;
-pub mod records;
 
 use coprep_policies::{DecisionError, Policy};
+pub use coprep_traces::records::{self, EventRecord, JobRecord, RunRecords, Summary};
 use coprep_traces::Problem;
-pub use records::{EventRecord, JobRecord, RunRecords, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Engine {

@@ -1,9 +1,9 @@
 //! Metrics of a run: per-processor time accounting, job completion times, the preprocessing
 //! work done against the work without sharing, and a lower bound on the makespan.
 
-use crate::records::{interval_set, JobRecord, ProcessorSummary, RunRecords, Summary};
 use coprep_policies::ClusterState;
 use coprep_traces::planner::PrefixTree;
+use coprep_traces::records::{interval_set, DatasetSummary, JobRecord, ProcessorSummary, RunRecords, Summary};
 use coprep_traces::{ns_to_secs, Problem, NS_PER_S};
 use std::collections::BTreeMap;
 
@@ -81,7 +81,8 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub struct Measures {
     pub proc_time: Vec<ProcTime>,
     pub task_stall_ns: Vec<f64>,
-    pub prep_work_ns: f64,
+    /// Preprocessing work done (reference ns), per dataset.
+    pub prep_work_ns: Vec<f64>,
     pub prep_batches: u64,
     pub buffer_peak_bytes: u64,
     pub buffer_peak_batches: f64,
@@ -104,7 +105,12 @@ pub struct RunInfo<'a> {
     pub noise_sigma: f64,
 }
 
-pub fn assemble(c: Counted, m: Measures, info: RunInfo, events: Vec<crate::records::EventRecord>) -> RunRecords {
+pub fn assemble(
+    c: Counted,
+    m: Measures,
+    info: RunInfo,
+    events: Vec<coprep_traces::records::EventRecord>,
+) -> RunRecords {
     let problem = c.problem;
     let mut jobs = Vec::with_capacity(problem.tasks.len());
     let mut jcts = Vec::with_capacity(problem.tasks.len());
@@ -139,13 +145,32 @@ pub fn assemble(c: Counted, m: Measures, info: RunInfo, events: Vec<crate::recor
     jcts.sort_by(f64::total_cmp);
     let lower_bound = lower_bound_ns(problem) / NS_PER_S;
     let unshared = unshared_prep_ns(problem) / NS_PER_S;
-    let prep_work = m.prep_work_ns / NS_PER_S;
+    let prep_work = m.prep_work_ns.iter().sum::<f64>() / NS_PER_S;
+    let datasets_detail = problem
+        .datasets
+        .iter()
+        .enumerate()
+        .map(|(d, info)| {
+            let tasks: Vec<_> = problem.tasks.iter().filter(|t| t.dataset == d).collect();
+            DatasetSummary {
+                id: info.id.clone(),
+                tasks: tasks.len(),
+                prep_work_s: m.prep_work_ns[d] / NS_PER_S,
+                prep_work_unshared_s: tasks
+                    .iter()
+                    .map(|t| t.samples() * reference_prep_ns(problem, d, &t.stages))
+                    .sum::<f64>()
+                    / NS_PER_S,
+            }
+        })
+        .collect();
     let detail: Vec<ProcessorSummary> = problem
         .processors
         .iter()
         .zip(&m.proc_time)
         .map(|(p, t)| ProcessorSummary {
             id: p.id.clone(),
+            kind: problem.types[p.kind].clone(),
             busy_s: (t.compute + t.prep) / NS_PER_S,
             compute_s: t.compute / NS_PER_S,
             prep_s: t.prep / NS_PER_S,
@@ -180,6 +205,7 @@ pub fn assemble(c: Counted, m: Measures, info: RunInfo, events: Vec<crate::recor
         groups: c.groups,
         engine_events: c.engine_events,
         processors_detail: detail,
+        datasets_detail,
     };
     RunRecords { summary, jobs, events }
 }

@@ -10,10 +10,10 @@
 
 use crate::driver::{progress_marks, Driver};
 use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
-use crate::records::{EventRecord, RunRecords};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::{group_stages, PrefixTree};
+use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -55,7 +55,7 @@ pub struct Stream {
 /// Counters for one run.
 struct Tally {
     proc_time: Vec<ProcTime>,
-    prep_work: f64,
+    prep_work: Vec<f64>,
     prep_batches: u64,
     buffer_peak: u64,
     buffer_peak_batches: f64,
@@ -76,7 +76,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
     let mut task_stall = vec![0.0f64; n];
     let mut tally = Tally {
         proc_time: vec![ProcTime::default(); np],
-        prep_work: 0.0,
+        prep_work: vec![0.0; problem.datasets.len()],
         prep_batches: 0,
         buffer_peak: 0,
         buffer_peak_batches: 0.0,
@@ -109,7 +109,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                     *stream.taken.entry(p).or_default() += 1;
                     let ns = phase.amount as f64 * actual_prep_ns(problem, dataset, &stages, p);
                     tally.proc_time[p].prep += ns;
-                    tally.prep_work += phase.amount as f64 * reference_prep_ns(problem, dataset, &stages);
+                    tally.prep_work[dataset] += phase.amount as f64 * reference_prep_ns(problem, dataset, &stages);
                     tally.prep_batches += 1;
                     (vec![p], ns)
                 }

@@ -21,6 +21,7 @@ pub mod json_lines;
 pub mod model;
 pub mod planner;
 pub mod problem;
+pub mod records;
 pub mod synth;
 
 pub use error::{Error, InputError};

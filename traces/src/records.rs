@@ -1,13 +1,16 @@
-//! The records of a run, the same for every engine: `summary.json`, `jobs.csv` (Batsim's
+//! The records of a run, the same for every engine (simulated or real): `summary.json`, `jobs.csv` (Batsim's
 //! columns plus coprep's) and `events.jsonl` (one tagged event per line, enough for a Gantt chart).
 
-use coprep_traces::io::write_atomic;
+use crate::io::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessorSummary {
     pub id: String,
+    /// The processor's type (what utilisation plots aggregate by on large clusters).
+    #[serde(rename = "type")]
+    pub kind: String,
     pub busy_s: f64,
     pub compute_s: f64,
     pub prep_s: f64,
@@ -53,6 +56,16 @@ pub struct Summary {
     /// Engine events processed (a measure of simulation cost).
     pub engine_events: u64,
     pub processors_detail: Vec<ProcessorSummary>,
+    /// Preprocessing work per dataset, with and without sharing.
+    pub datasets_detail: Vec<DatasetSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub id: String,
+    pub tasks: usize,
+    pub prep_work_s: f64,
+    pub prep_work_unshared_s: f64,
 }
 
 /// One row of `jobs.csv`.
@@ -199,8 +212,8 @@ impl RunRecords {
     /// Writes `summary.json`, `jobs.csv` and `events.jsonl` into `dir` (created if missing),
     /// each through a temporary file and a rename; the summary goes last, so a directory with a
     /// summary holds complete records.
-    pub fn write(&self, dir: &Path) -> Result<(), coprep_traces::Error> {
-        std::fs::create_dir_all(dir).map_err(|e| coprep_traces::Error::io(dir, e))?;
+    pub fn write(&self, dir: &Path) -> Result<(), crate::Error> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
         write_atomic(&dir.join("jobs.csv"), &self.jobs_csv())?;
         write_atomic(&dir.join("events.jsonl"), &self.events_jsonl())?;
         write_atomic(&dir.join("summary.json"), self.summary_json().as_bytes())
