@@ -18,6 +18,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Show which tasks share which preprocessing streams, and the work sharing saves
     Plan(PlanArgs),
+    /// Redraw the plots and report.html of a `compare --out` directory from its records
+    Plot(PlotArgs),
     /// Check and generate workload files
     Trace {
         #[command(subcommand)]
@@ -91,9 +93,25 @@ pub struct CompareArgs {
     pub policies: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,
-    /// Write each policy's records to DIR/<policy>/ and the table to DIR/comparison.csv
+    /// Run every policy with this many seeds (--seed, --seed+1, ...), in parallel; the tables
+    /// give means and 95% confidence intervals (seeds matter with --noise)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seeds: u64,
+    /// Write the records of every run, comparison.csv, plots/ (SVG) and report.html here
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also draw every plot as PNG
+    #[arg(long, requires = "out")]
+    pub png: bool,
+}
+
+#[derive(Args)]
+pub struct PlotArgs {
+    /// A directory written by `coprep compare --out`
+    pub dir: PathBuf,
+    /// Also draw every plot as PNG
+    #[arg(long)]
+    pub png: bool,
 }
 
 #[derive(Args)]

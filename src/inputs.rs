@@ -13,11 +13,22 @@ pub fn load_problem(path: Option<&std::path::Path>) -> Result<Problem> {
     })
 }
 
-pub fn load(args: &WorkloadArgs) -> Result<Problem> {
+/// The workload with its recorded actuals, before any noise.
+pub fn load_base(args: &WorkloadArgs) -> Result<Problem> {
     let mut problem = load_problem(args.workload.as_deref())?;
     if let Some(csv) = &args.actuals {
         apply_actuals_csv(&mut problem, csv)?;
     }
-    apply_noise(&mut problem, args.noise, args.seed)?;
     Ok(problem)
+}
+
+/// `base` with noise drawn for `seed` where nothing was recorded.
+pub fn with_noise(base: &Problem, noise: f64, seed: u64) -> Result<Problem> {
+    let mut problem = base.clone();
+    apply_noise(&mut problem, noise, seed)?;
+    Ok(problem)
+}
+
+pub fn load(args: &WorkloadArgs) -> Result<Problem> {
+    with_noise(&load_base(args)?, args.noise, args.seed)
 }

@@ -15,6 +15,7 @@ fn main() {
         args::Command::Simulate(a) => commands::simulate::run(a),
         args::Command::Compare(a) => commands::compare::run(a),
         args::Command::Plan(a) => commands::plan::run(a),
+        args::Command::Plot(a) => commands::plot::run(a),
         args::Command::Trace { command } => commands::trace::run(command),
         args::Command::Policies => commands::policies::run(),
     };

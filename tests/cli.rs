@@ -3,6 +3,24 @@
 use crate::util::{coprep, scratch, stderr, stdout};
 use coprep_sim::records::SummaryRow;
 
+/// Every file under `dir`, by path relative to it.
+pub fn files_under(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                files.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
 fn rows(csv_text: &str) -> Vec<SummaryRow> {
     csv::Reader::from_reader(csv_text.as_bytes())
         .deserialize()
@@ -55,22 +73,13 @@ fn same_seed_gives_byte_identical_records() {
             coprep(&["compare", "--noise", "0.3", "--seed", "7", "--out", dir.to_str().unwrap(), "--format", "csv"]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let mut compared = 0;
-    for policy_dir in std::fs::read_dir(&a).unwrap() {
-        let policy_dir = policy_dir.unwrap().path();
-        if !policy_dir.is_dir() {
-            continue;
-        }
-        for file in ["summary.json", "jobs.csv", "events.jsonl"] {
-            let name = policy_dir.file_name().unwrap();
-            let x = std::fs::read(policy_dir.join(file)).unwrap();
-            let y = std::fs::read(b.join(name).join(file)).unwrap();
-            assert!(x == y, "{name:?}/{file} differs");
-            compared += 1;
-        }
+    let (x, y) = (files_under(&a), files_under(&b));
+    assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>());
+    for (name, bytes) in &x {
+        assert!(bytes == &y[name], "{name} differs");
     }
-    assert_eq!(compared, 15);
-    assert_eq!(std::fs::read(a.join("comparison.csv")).unwrap(), std::fs::read(b.join("comparison.csv")).unwrap());
+    // 5 policies x 3 records + label.txt, the index, the aggregate, 13 plots and the report.
+    assert_eq!(x.len(), 5 * 4 + 2 + 13 + 1, "{:?}", x.keys());
     // A different seed draws different noise.
     let c = scratch("cli-det-c");
     assert!(coprep(&["compare", "--noise", "0.3", "--seed", "8", "--out", c.to_str().unwrap()]).status.success());

@@ -8,3 +8,4 @@ mod engines;
 mod formats;
 mod hand_worked;
 mod properties;
+mod reports;

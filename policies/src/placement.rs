@@ -158,6 +158,25 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
         }
     }
 
+    // New groups are numbered in the order they open; planned groups none of whose tasks fit
+    // take no number.
+    let mut ids = ids;
+    let mut next = view.fresh_group_id();
+    let mut renumbered: BTreeMap<GroupId, GroupId> = BTreeMap::new();
+    for (i, procs) in placement.iter().enumerate() {
+        let planned = ids[members[i].0];
+        if procs.is_some() && !view.state.groups.contains_key(&planned) {
+            renumbered.entry(planned).or_insert_with(|| {
+                next += 1;
+                next - 1
+            });
+        }
+    }
+    for id in &mut ids {
+        if let Some(&n) = renumbered.get(id) {
+            *id = n;
+        }
+    }
     let mut decisions = Vec::new();
     let mut placed: BTreeMap<usize, Vec<(usize, &[usize])>> = BTreeMap::new();
     for (i, procs) in placement.iter().enumerate() {

@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod plan;
+pub mod plot;
 pub mod policies;
 pub mod simulate;
 pub mod trace;
@@ -15,16 +16,6 @@ pub fn run_options(engine: EngineArg, seed: u64, noise: f64, record_events: bool
         EngineArg::PerBatch => Engine::PerBatch,
     };
     RunOptions { engine, seed, noise_sigma: noise, record_events }
-}
-
-/// A policy spec as a directory name: `min-makespan[cap=4]` → `min-makespan_cap-4`.
-pub fn slug(policy: &str) -> String {
-    let mut s: String =
-        policy.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    s.trim_matches('_').to_string()
 }
 
 pub fn secs(x: f64) -> String {
