@@ -135,6 +135,63 @@ pub enum TraceCommand {
     },
     /// Write a seeded synthetic workload
     Gen(GenArgs),
+    /// Convert a public cluster trace into a workload (see docs/importers.md for the mappings)
+    Import(ImportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// Gavel's Philly-derived *.trace, with simulation_throughputs.json
+    Gavel,
+    /// Muri's multi-resource trace CSV, with its cluster CSV
+    Muri,
+    /// The Standard Workload Format of the Parallel Workloads Archive
+    Swf,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[arg(long, value_enum)]
+    pub format: ImportFormat,
+    /// The trace file
+    pub input: PathBuf,
+    /// Output workload file; standard output if absent
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Buffer capacity in batches
+    #[arg(long, default_value_t = 4)]
+    pub buffer_batches: u32,
+    /// Seconds a move of a running task costs
+    #[arg(long, default_value_t = 30.0)]
+    pub migration: f64,
+    /// gavel: measured throughputs [default: simulation_throughputs.json beside the trace]
+    #[arg(long, value_name = "JSON")]
+    pub throughputs: Option<PathBuf>,
+    /// gavel: the cluster, type:count,...
+    #[arg(long, default_value = coprep_traces::import::gavel::DEFAULT_CLUSTER)]
+    pub cluster: String,
+    /// gavel: pipelines per dataset (a JSON object: dataset -> array of stages) replacing the defaults
+    #[arg(long, value_name = "JSON")]
+    pub pipelines: Option<PathBuf>,
+    /// muri: the cluster file [default: cluster_n8g8.csv beside the trace]
+    #[arg(long, value_name = "CSV")]
+    pub cluster_file: Option<PathBuf>,
+    /// muri: the unit of the trace's times
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// muri: the dataset a model reads, overriding the defaults (repeat: --dataset resnet18=cifar10)
+    #[arg(long = "dataset", value_name = "MODEL=DATASET")]
+    pub datasets: Vec<String>,
+    /// swf: the share of each job's time that is input preparation jobs of one executable could share
+    #[arg(long, default_value_t = 0.25)]
+    pub prep_fraction: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TimeUnit {
+    Us,
+    Ms,
+    S,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

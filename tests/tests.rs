@@ -7,5 +7,6 @@ mod cli;
 mod engines;
 mod formats;
 mod hand_worked;
+mod importers;
 mod properties;
 mod reports;

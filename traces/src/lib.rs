@@ -16,6 +16,7 @@
 
 pub mod actuals;
 pub mod error;
+pub mod import;
 pub mod io;
 pub mod json_lines;
 pub mod model;
