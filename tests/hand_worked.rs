@@ -151,3 +151,23 @@ fn millions_of_steps_cost_a_handful_of_events() {
         }
     }
 }
+
+#[test]
+fn a_long_task_waits_for_a_fast_processor() {
+    // A fast GPU (1 s per step) and a slow one (10 s), one task each. B (10 steps) arrives at
+    // 0 s and takes the fast GPU until 10 s. A (100 steps) arrives at 1 s: now it could start on
+    // the slow GPU and end at 1 + 1000 s; waiting for the fast one ends at 10 + 100 = 110 s.
+    let text = r#"{"name":"wait","datasets":[{"id":"d"}],
+        "pipelines":[{"id":"none","stages":[]}],
+        "tasks":[
+          {"id":"B","dataset":"d","pipeline":"none","batch_size":1,"steps":10,"compute_s":{"fast":1.0,"slow":10.0},"memory_gb":1},
+          {"id":"A","dataset":"d","pipeline":"none","batch_size":1,"steps":100,"compute_s":{"fast":1.0,"slow":10.0},"memory_gb":1,"arrival_s":1}],
+        "cluster":{"processors":[{"name":"fast","type":"fast","memory_gb":1},{"name":"slow","type":"slow","memory_gb":1}],"buffer_batches":2}}"#;
+    let p = problem_from_str(text).expect("valid").1;
+    for policy in ["lpt", "min-makespan", "min-idle"] {
+        let s = run(&p, policy, Engine::Analytic).summary;
+        assert!((s.makespan_s - 110.0).abs() < 1e-6, "{policy}: {}", s.makespan_s);
+    }
+    // fifo takes the first free processor: A runs on the slow GPU.
+    assert!((run(&p, "fifo", Engine::Analytic).summary.makespan_s - 1001.0).abs() < 1e-6);
+}

@@ -12,7 +12,14 @@ pub struct Item {
     pub cost: Vec<Option<f64>>,
     pub memory: f64,
     pub group: Option<usize>,
+    /// How long it runs on each processor (nanoseconds), for deciding whether to wait for a
+    /// busy processor; `None`: the same as `cost`.
+    pub duration: Option<Vec<Option<f64>>>,
 }
+
+/// How much sooner a task must finish by waiting for busy processors, rather than starting on
+/// free ones now, for it to wait.
+const WAIT_GAIN: f64 = 0.05;
 
 /// How much later a single-processor item may finish on a processor that already holds its
 /// group, rather than on the best processor, to keep the group together.
@@ -29,26 +36,81 @@ impl Item {
     }
 }
 
+/// What lets an item that does not fit now keep its claim (EASY backfilling's reservation):
+/// when each processor is expected to free up, and how much memory it has in all.
+pub struct Reservation<'a> {
+    pub frees_in: &'a [f64],
+    pub capacity: &'a [f64],
+}
+
 /// Places items largest first, each on the processors where it would finish earliest (least
 /// loaded after adding it). `loads` and `free_memory` are updated. An item that fits nowhere
-/// (memory) gets `None`.
-pub fn lpt(items: &[Item], loads: &mut [f64], free_memory: &mut [f64]) -> Vec<Option<Vec<usize>>> {
+/// (memory) gets `None`. With a `reservation`, the first item that does not fit reserves the
+/// processors that will free up soonest for it, and no later item may use them, so that large
+/// gangs are not starved by a stream of small tasks; and an item that would finish more than 5%
+/// sooner by waiting for busy processors waits and reserves them. Returns the placement and the
+/// reserved processors.
+pub fn lpt(
+    items: &[Item],
+    loads: &mut [f64],
+    free_memory: &mut [f64],
+    reservation: Option<&Reservation>,
+) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
     let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
+    let mut reserved = vec![false; loads.len()];
+    let mut reserving = reservation;
     let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for i in order {
         let item = &items[i];
         let mut candidates: Vec<(f64, usize)> = (0..loads.len())
             .filter_map(|p| {
                 let cost = item.cost[p]?;
-                (free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
+                (!reserved[p] && free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
             })
             .collect();
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        if let Some(r) = reservation {
+            // Where it would finish if it waited for busy processors to free up: on
+            // heterogeneous clusters a long task can finish far sooner on a fast processor
+            // later than on a slow one now.
+            // Finish times in nanoseconds: when the processor's current work is done (it is
+            // time-shared, so a task started now finishes about then too) plus the item's run.
+            let duration = item.duration.as_ref().unwrap_or(&item.cost);
+            let finishes = |now_only: bool| -> Vec<(f64, usize)> {
+                let mut f: Vec<(f64, usize)> = (0..loads.len())
+                    .filter(|&p| !reserved[p] && r.capacity[p] + 1e-9 >= item.memory)
+                    .filter(|&p| !now_only || free_memory[p] + 1e-9 >= item.memory)
+                    .filter_map(|p| Some((r.frees_in[p] + duration[p]?, p)))
+                    .collect();
+                f.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                f
+            };
+            let (waiting, now) = (finishes(false), finishes(true));
+            let finish = |c: &[(f64, usize)]| c.get(item.gang - 1).map_or(f64::INFINITY, |c| c.0);
+            if waiting.len() >= item.gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
+                // Wait, and keep the busy processors it waits for.
+                for &(_, p) in &waiting[..item.gang] {
+                    if free_memory[p] + 1e-9 < item.memory {
+                        reserved[p] = true;
+                    }
+                }
+                continue;
+            }
+        }
         if candidates.len() < item.gang {
+            if let Some(r) = reserving.take() {
+                let mut able: Vec<usize> = (0..loads.len())
+                    .filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory)
+                    .collect();
+                able.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
+                for &p in able.iter().take(item.gang) {
+                    reserved[p] = true;
+                }
+            }
             continue;
         }
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut procs: Vec<usize> = candidates[..item.gang].iter().map(|c| c.1).collect();
         if let (1, Some(g)) = (item.gang, item.group) {
             let best = candidates[0].0;
@@ -70,17 +132,19 @@ pub fn lpt(items: &[Item], loads: &mut [f64], free_memory: &mut [f64]) -> Vec<Op
         }
         placement[i] = Some(procs);
     }
-    placement
+    (placement, reserved)
 }
 
 /// Improves a placement by moving or swapping single-processor items away from the most loaded
 /// processor while that strictly lowers the larger of the two loads involved. The maximum load
-/// never rises, so the result is never worse than the input.
+/// never rises, so the result is never worse than the input. Nothing moves onto `reserved`
+/// processors.
 pub fn improve(
     items: &[Item],
     placement: &mut [Option<Vec<usize>>],
     loads: &mut [f64],
     free_memory: &mut [f64],
+    reserved: &[bool],
     max_rounds: usize,
 ) {
     let on = |placement: &[Option<Vec<usize>>], p: usize| -> Vec<usize> {
@@ -100,7 +164,7 @@ pub fn improve(
         let here = on(placement, top);
         for &i in &here {
             let ci = items[i].cost[top].expect("placed where it can run");
-            for q in (0..loads.len()).filter(|&q| q != top) {
+            for q in (0..loads.len()).filter(|&q| q != top && !reserved[q]) {
                 let Some(ciq) = items[i].cost[q] else {
                     continue;
                 };
@@ -189,7 +253,14 @@ mod tests {
         sizes
             .iter()
             .enumerate()
-            .map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s); procs], memory: 0.0, group: None })
+            .map(|(t, &s)| Item {
+                task: t,
+                gang: 1,
+                cost: vec![Some(s); procs],
+                memory: 0.0,
+                group: None,
+                duration: None,
+            })
             .collect()
     }
 
@@ -199,9 +270,9 @@ mod tests {
         // the optimum is 6 (3+3 | 2+2+2), which the improvement search finds.
         let its = items(&[3.0, 3.0, 2.0, 2.0, 2.0], 2);
         let (mut loads, mut mem) = (vec![0.0; 2], vec![f64::INFINITY; 2]);
-        let mut placement = lpt(&its, &mut loads, &mut mem);
+        let (mut placement, reserved) = lpt(&its, &mut loads, &mut mem, None);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 7.0);
-        improve(&its, &mut placement, &mut loads, &mut mem, 100);
+        improve(&its, &mut placement, &mut loads, &mut mem, &reserved, 100);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 6.0);
     }
 

@@ -3,7 +3,7 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{improve, lpt, water_fill, Item};
+use crate::assign::{improve, lpt, water_fill, Item, Reservation};
 use crate::event::{Decision, Event, GroupId};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
@@ -145,12 +145,27 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
                 Balance::Rate => 1.0 / task.batch_size as f64,
             };
             let cost = (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * units + prep_share[gi][p])).collect();
-            Item { task: t, gang: task.gang as usize, cost, memory: task.memory_gb, group: Some(gi) }
+            // In time, whatever is balanced: its steps and its share of preprocessing.
+            let prep_time = |p: usize| prep_share[gi][p] * if balance == Balance::Rate { task.samples() } else { 1.0 };
+            let duration =
+                (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * task.steps as f64 + prep_time(p))).collect();
+            Item {
+                task: t,
+                gang: task.gang as usize,
+                cost,
+                memory: task.memory_gb,
+                group: Some(gi),
+                duration: Some(duration),
+            }
         })
         .collect();
-    let mut placement = lpt(&items, &mut loads, &mut free_memory);
+    // A gang that does not fit keeps a claim on the processors that free up soonest.
+    let frees_in = view.loads_ns();
+    let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
+    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
+    let (mut placement, reserved) = lpt(&items, &mut loads, &mut free_memory, Some(&reservation));
     if improve_rounds > 0 {
-        improve(&items, &mut placement, &mut loads, &mut free_memory, improve_rounds);
+        improve(&items, &mut placement, &mut loads, &mut free_memory, &reserved, improve_rounds);
     }
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
