@@ -20,6 +20,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Redraw the plots and report.html of a `compare --out` directory from its records
     Plot(PlotArgs),
+    /// Run a grid of policies, caps, cluster sizes, noise levels and seeds (optionally one shard
+    /// of it); `coprep sweep merge` combines shards
+    Sweep(SweepCommand),
     /// Check and generate workload files
     Trace {
         #[command(subcommand)]
@@ -103,6 +106,58 @@ pub struct CompareArgs {
     /// Also draw every plot as PNG
     #[arg(long, requires = "out")]
     pub png: bool,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepCommand {
+    #[command(subcommand)]
+    pub merge: Option<SweepSubcommand>,
+    #[command(flatten)]
+    pub args: SweepArgs,
+}
+
+#[derive(Subcommand)]
+pub enum SweepSubcommand {
+    /// Combine the shards of a sweep into one result set
+    Merge(SweepMergeArgs),
+}
+
+#[derive(Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Policies [default: fifo min-makespan min-idle]
+    #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
+    pub policies: Vec<String>,
+    /// Caps for the policies that take one (min-makespan, min-idle), e.g. 1,2,4,auto
+    #[arg(long, value_delimiter = ',')]
+    pub caps: Vec<String>,
+    /// Cluster sizes (processor counts; the workload's types in proportion), e.g. 4,8,16
+    #[arg(long, value_delimiter = ',')]
+    pub processors: Vec<usize>,
+    /// Noise levels (log-normal sigma), e.g. 0,0.3,0.5 [default: --noise]
+    #[arg(long, value_delimiter = ',', value_name = "SIGMAS")]
+    pub noises: Vec<f64>,
+    /// Seeds per point: --seed, --seed+1, ...
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
+    /// Run only the grid points whose index is I modulo N (0 <= I < N)
+    #[arg(long, default_value = "0/1", value_name = "I/N")]
+    pub shard: String,
+    /// Where sweep-I-of-N.csv (and, unsharded, summary.csv) go
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SweepMergeArgs {
+    /// Directories holding sweep-I-of-N.csv files
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged sweep-0-of-1.csv and summary.csv go
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]
@@ -221,4 +276,15 @@ pub struct GenArgs {
     /// Output file; standard output if absent
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks a command's definition (unique names, valid defaults) only when it is built
+    /// in a debug binary; this checks every subcommand at once.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -16,6 +16,10 @@ fn main() {
         args::Command::Compare(a) => commands::compare::run(a),
         args::Command::Plan(a) => commands::plan::run(a),
         args::Command::Plot(a) => commands::plot::run(a),
+        args::Command::Sweep(a) => match a.merge {
+            Some(args::SweepSubcommand::Merge(m)) => commands::sweep::merge(m),
+            None => commands::sweep::run(a.args),
+        },
         args::Command::Trace { command } => commands::trace::run(command),
         args::Command::Policies => commands::policies::run(),
     };

@@ -157,3 +157,38 @@ fn help_and_policies_list_what_exists() {
         assert!(text.contains(p), "{text}");
     }
 }
+
+#[test]
+fn sweep_shards_merge_into_the_unsharded_result() {
+    let dir = scratch("cli-sweep");
+    let grid = ["--caps", "1,auto", "--processors", "2,4", "--noises", "0,0.3", "--seeds", "2"];
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec!["sweep"];
+        args.extend(grid);
+        args.extend(extra);
+        let out_dir = dir.join(out);
+        args.extend(["--out", out_dir.to_str().unwrap()]);
+        let out = coprep(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out_dir
+    };
+    let whole = run(&[], "whole");
+    let shards: Vec<_> = (0..3).map(|i| run(&["--shard", &format!("{i}/3")], &format!("s{i}"))).collect();
+    let merged = dir.join("merged");
+    let mut args: Vec<&str> = vec!["sweep", "merge"];
+    args.extend(shards.iter().map(|s| s.to_str().unwrap()));
+    args.extend(["--out", merged.to_str().unwrap()]);
+    let out = coprep(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in ["sweep-0-of-1.csv", "summary.csv"] {
+        assert_eq!(std::fs::read(whole.join(file)).unwrap(), std::fs::read(merged.join(file)).unwrap(), "{file}");
+    }
+    // 3 policies (two of them with 2 caps) x 2 sizes x 2 noise levels x 2 seeds.
+    assert_eq!(std::fs::read_to_string(whole.join("sweep-0-of-1.csv")).unwrap().lines().count(), 1 + 5 * 2 * 2 * 2);
+    // A shard missing, or a bad shard spec, is an input error.
+    let out = coprep(&["sweep", "merge", shards[0].to_str().unwrap(), "--out", dir.join("x").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("shards 1, 2 of 3 are missing"), "{}", stderr(&out));
+    let out = coprep(&["sweep", "--shard", "3/3", "--out", dir.join("y").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,6 +1,13 @@
 //! coprep's reports: plots and a self-contained HTML page, drawn from the records any engine
 //! writes (`summary.json`, `jobs.csv`, `events.jsonl`). Text is rendered with an embedded font,
 //! so plots come out the same on a headless machine with no font configuration.
+//!
+//! ```
+//! // Means over seeds come with a 95% confidence interval from Student's t.
+//! let ci = coprep_reports::stats::mean_ci(&[330.0, 352.0, 341.0, 347.0, 338.0]);
+//! assert!((ci.mean - 341.6).abs() < 1e-9);
+//! assert!(ci.low() < 341.6 && 341.6 < ci.high());
+//! ```
 
 pub mod cdf;
 pub mod comparison;

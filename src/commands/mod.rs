@@ -5,6 +5,7 @@ pub mod plan;
 pub mod plot;
 pub mod policies;
 pub mod simulate;
+pub mod sweep;
 pub mod trace;
 
 use crate::args::EngineArg;
