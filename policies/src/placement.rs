@@ -101,7 +101,12 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     let problem = view.problem;
     let nprocs = problem.processors.len();
     let most_free = (0..nprocs).map(|p| view.free_memory(p)).fold(f64::NEG_INFINITY, f64::max);
-    let pending: Vec<usize> = view.pending().filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9).collect();
+    // The planning window: the oldest pending tasks, at most a few per processor, so that a
+    // round costs the same however long the queue grows (no task waits behind it for ever:
+    // the window always holds the oldest).
+    let window = (4 * nprocs).max(64);
+    let pending: Vec<usize> =
+        view.pending().take(window).filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9).collect();
     if pending.is_empty() {
         return Vec::new();
     }
