@@ -45,6 +45,9 @@ pub struct WorkloadArgs {
     /// Recorded actual compute factors: CSV with columns task,compute_factor[,step]
     #[arg(long, value_name = "CSV")]
     pub actuals: Option<PathBuf>,
+    /// Let policies see the actual compute durations (the reference for re-estimation)
+    #[arg(long)]
+    pub clairvoyant: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

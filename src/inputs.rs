@@ -3,7 +3,7 @@
 
 use crate::args::WorkloadArgs;
 use anyhow::Result;
-use coprep_traces::actuals::{apply_actuals_csv, apply_noise};
+use coprep_traces::actuals::{apply_actuals_csv, apply_noise, make_clairvoyant};
 use coprep_traces::{io, synth, Problem};
 
 pub fn load_problem(path: Option<&std::path::Path>) -> Result<Problem> {
@@ -29,6 +29,15 @@ pub fn with_noise(base: &Problem, noise: f64, seed: u64) -> Result<Problem> {
     Ok(problem)
 }
 
+/// What a run uses: noise for `seed`, and with `--clairvoyant` estimates equal to actuals.
+pub fn for_run(base: &Problem, args: &WorkloadArgs, noise: f64, seed: u64) -> Result<Problem> {
+    let mut problem = with_noise(base, noise, seed)?;
+    if args.clairvoyant {
+        make_clairvoyant(&mut problem);
+    }
+    Ok(problem)
+}
+
 pub fn load(args: &WorkloadArgs) -> Result<Problem> {
-    with_noise(&load_base(args)?, args.noise, args.seed)
+    for_run(&load_base(args)?, args, args.noise, args.seed)
 }

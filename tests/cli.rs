@@ -192,3 +192,35 @@ fn sweep_shards_merge_into_the_unsharded_result() {
     let out = coprep(&["sweep", "--shard", "3/3", "--out", dir.join("y").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn clairvoyant_runs_leave_reestimate_nothing_to_learn() {
+    // Policies that see the actual durations: re-estimation makes its base's schedule exactly.
+    let out = coprep(&[
+        "compare",
+        "--noise",
+        "0.5",
+        "--seed",
+        "3",
+        "--clairvoyant",
+        "-p",
+        "min-idle",
+        "reestimate[base=min-idle]",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = rows(&stdout(&out));
+    assert_eq!(r[0].makespan_s, r[1].makespan_s);
+    assert_eq!(r[1].reassignments, 0);
+    // Without clairvoyance the same noise misleads the base, and the bound is the same.
+    let out = coprep(&["compare", "--noise", "0.5", "--seed", "3", "-p", "min-idle", "--format", "csv"]);
+    let blind = rows(&stdout(&out));
+    assert_eq!(blind[0].lower_bound_s, r[0].lower_bound_s);
+    assert!(
+        blind[0].makespan_s >= r[0].makespan_s * 0.999,
+        "{} vs clairvoyant {}",
+        blind[0].makespan_s,
+        r[0].makespan_s
+    );
+}

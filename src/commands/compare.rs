@@ -52,7 +52,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let results: Vec<Result<Run>> = jobs
         .par_iter()
         .map(|&(i, seed)| {
-            let problem = inputs::with_noise(&base, w.noise, seed)?;
+            let problem = inputs::for_run(&base, w, w.noise, seed)?;
             let mut policy = coprep_policies::parse_policy(&specs[i])?;
             let records =
                 simulate(&problem, policy.as_mut(), &run_options(args.run.engine, seed, w.noise, record_events))?;

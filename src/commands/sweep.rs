@@ -145,7 +145,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let rows: Vec<Result<SweepRow>> = mine
         .par_iter()
         .map(|&(point, p)| {
-            let problem = inputs::with_noise(&with_processors(&base, p.processors), p.noise, p.seed)?;
+            let problem = inputs::for_run(&with_processors(&base, p.processors), w, p.noise, p.seed)?;
             let mut policy = coprep_policies::parse_policy(&p.policy)?;
             let s =
                 simulate(&problem, policy.as_mut(), &run_options(EngineArg::Analytic, p.seed, p.noise, false))?.summary;

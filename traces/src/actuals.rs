@@ -37,6 +37,21 @@ pub fn apply_noise(problem: &mut Problem, sigma: f64, seed: u64) -> Result<(), I
     Ok(())
 }
 
+/// Gives policies the actual compute durations: every task's compute estimates become its
+/// actual durations (factor 1). The reference a re-estimating policy is measured against.
+/// Preprocessing factors stay unknown (they are per dataset, while stages are shared across
+/// datasets).
+pub fn make_clairvoyant(problem: &mut Problem) {
+    for task in &mut problem.tasks {
+        let f = task.actual_compute_factor;
+        for s in task.compute_s.iter_mut().flatten() {
+            *s *= f;
+        }
+        task.actual_compute_factor = 1.0;
+    }
+    problem.refresh_minima();
+}
+
 /// Reads recorded compute factors from a CSV file with columns `task,compute_factor` and an
 /// optional `step` (per-step recordings: a task's factor is the mean of its rows), and applies
 /// them to `problem`.

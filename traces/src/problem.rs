@@ -123,6 +123,18 @@ impl Problem {
         self.step_min_ns[task]
     }
 
+    /// Recomputes the cached cheapest costs after estimates changed.
+    pub fn refresh_minima(&mut self) {
+        let cheapest = |per_type: &[Option<f64>], speed: fn(&ProcInfo) -> f64| -> f64 {
+            self.processors
+                .iter()
+                .filter_map(|p| per_type[p.kind].map(|s| s * NS_PER_S / speed(p)))
+                .fold(f64::INFINITY, f64::min)
+        };
+        self.stage_min_ns = self.stages.iter().map(|s| cheapest(&s.cost_s, |p| p.prep_speed)).collect();
+        self.step_min_ns = self.tasks.iter().map(|t| cheapest(&t.compute_s, |p| p.compute_speed)).collect();
+    }
+
     pub fn task_index(&self, id: &str) -> Option<usize> {
         self.tasks.iter().position(|t| t.id == id)
     }
@@ -332,14 +344,6 @@ impl Problem {
             }
         }
 
-        let cheapest = |per_type: &[Option<f64>], speed: fn(&ProcInfo) -> f64| -> f64 {
-            processors
-                .iter()
-                .filter_map(|p| per_type[p.kind].map(|s| s * NS_PER_S / speed(p)))
-                .fold(f64::INFINITY, f64::min)
-        };
-        let stage_min_ns = stages.iter().map(|s| cheapest(&s.cost_s, |p| p.prep_speed)).collect();
-        let step_min_ns = tasks.iter().map(|t| cheapest(&t.compute_s, |p| p.compute_speed)).collect();
         Ok(Problem {
             name: w.name.clone(),
             types,
@@ -349,8 +353,12 @@ impl Problem {
             processors,
             buffer_batches: w.cluster.buffer_batches,
             migration_ns: secs_to_ns(w.cluster.migration_s),
-            stage_min_ns,
-            step_min_ns,
+            stage_min_ns: Vec::new(),
+            step_min_ns: Vec::new(),
+        })
+        .map(|mut p: Problem| {
+            p.refresh_minima();
+            p
         })
     }
 }
