@@ -82,14 +82,7 @@ impl Shape {
             pipelines,
             tasks,
             cluster: Cluster {
-                processors: vec![ProcessorSpec {
-                    name: "gpu".into(),
-                    kind: "gpu".into(),
-                    count: self.processors,
-                    compute_speed: 1.0,
-                    prep_speed: 1.0,
-                    memory_gb: self.memory,
-                }],
+                processors: vec![ProcessorSpec::uniform("gpu", self.processors, self.memory)],
                 buffer_batches: self.buffer,
                 migration_s: 0.5,
             },

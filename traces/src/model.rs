@@ -136,6 +136,13 @@ fn unit() -> f64 {
     1.0
 }
 
+impl ProcessorSpec {
+    /// `count` identical processors of one type, named after it, at the estimates' speed.
+    pub fn uniform(kind: &str, count: u32, memory_gb: Option<f64>) -> Self {
+        ProcessorSpec { name: kind.into(), kind: kind.into(), count, compute_speed: 1.0, prep_speed: 1.0, memory_gb }
+    }
+}
+
 /// Actual durations as factors on the estimates: actual = estimate × factor.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -74,14 +74,7 @@ pub fn sweep(tasks: usize, processors: u32, seed: u64) -> Workload {
         pipelines,
         tasks,
         cluster: Cluster {
-            processors: vec![ProcessorSpec {
-                name: "gpu".into(),
-                kind: "gpu".into(),
-                count: processors,
-                compute_speed: 1.0,
-                prep_speed: 1.0,
-                memory_gb: Some(16.0),
-            }],
+            processors: vec![ProcessorSpec::uniform("gpu", processors, Some(16.0))],
             buffer_batches: 4,
             migration_s: 2.0,
         },
@@ -140,23 +133,9 @@ pub fn mixed(tasks: usize, processors: u32, datasets: usize, mean_interarrival_s
             task
         })
         .collect();
-    let mut specs = vec![ProcessorSpec {
-        name: "fast".into(),
-        kind: "fast".into(),
-        count: fast,
-        compute_speed: 1.0,
-        prep_speed: 1.0,
-        memory_gb: Some(32.0),
-    }];
+    let mut specs = vec![ProcessorSpec::uniform("fast", fast, Some(32.0))];
     if slow > 0 {
-        specs.push(ProcessorSpec {
-            name: "slow".into(),
-            kind: "slow".into(),
-            count: slow,
-            compute_speed: 1.0,
-            prep_speed: 1.0,
-            memory_gb: Some(16.0),
-        });
+        specs.push(ProcessorSpec::uniform("slow", slow, Some(16.0)));
     }
     Workload {
         name: format!("mixed: {} jobs over {} datasets, seed {seed}", tasks.len(), datasets.len()),

@@ -24,14 +24,7 @@ pub fn parse_cluster(spec: &str, memory_gb: f64) -> Result<Vec<ProcessorSpec>, I
                 format!("\"{count}\" in \"{part}\" is not a count; expected a whole number >= 1"),
             )
         })?;
-        specs.push(ProcessorSpec {
-            name: kind.to_string(),
-            kind: kind.to_string(),
-            count,
-            compute_speed: 1.0,
-            prep_speed: 1.0,
-            memory_gb: Some(memory_gb),
-        });
+        specs.push(ProcessorSpec::uniform(kind, count, Some(memory_gb)));
     }
     if specs.is_empty() {
         return Err(InputError::field("--cluster", "no processors; expected e.g. v100:36,p100:36"));

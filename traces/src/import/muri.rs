@@ -219,14 +219,7 @@ fn build(rows: Vec<Row>, gpus: u32, opts: &MuriOptions) -> Workload {
         pipelines,
         tasks,
         cluster: Cluster {
-            processors: vec![ProcessorSpec {
-                name: "gpu".into(),
-                kind: "gpu".into(),
-                count: gpus,
-                compute_speed: 1.0,
-                prep_speed: 1.0,
-                memory_gb: Some(4.0),
-            }],
+            processors: vec![ProcessorSpec::uniform("gpu", gpus, Some(4.0))],
             buffer_batches: opts.buffer_batches,
             migration_s: opts.migration_s,
         },

@@ -135,14 +135,7 @@ pub fn parse(text: &str, opts: &SwfOptions) -> Result<(Workload, usize), InputEr
         pipelines: vec![pipeline],
         tasks,
         cluster: Cluster {
-            processors: vec![ProcessorSpec {
-                name: "cpu".into(),
-                kind: "cpu".into(),
-                count,
-                compute_speed: 1.0,
-                prep_speed: 1.0,
-                memory_gb: Some(1.0),
-            }],
+            processors: vec![ProcessorSpec::uniform("cpu", count, Some(1.0))],
             buffer_batches: opts.buffer_batches,
             migration_s: opts.migration_s,
         },
