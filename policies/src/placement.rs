@@ -43,13 +43,6 @@ pub fn rate_loads(view: &View) -> Vec<f64> {
     loads
 }
 
-pub fn loads(view: &View, balance: Balance) -> Vec<f64> {
-    match balance {
-        Balance::Work => view.loads_ns(),
-        Balance::Rate => rate_loads(view),
-    }
-}
-
 /// Where a group's preprocessing may go: the processors of its consumers, live (`consumers`)
 /// and newly placed (`placed`), because co-location keeps unrelated groups from slowing each
 /// other down; with `idle_too`, also processors that hold no task at all.
@@ -123,7 +116,12 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     });
     let ids = group_ids(view, &groups, &sizes);
 
-    let mut loads = loads(view, balance);
+    // Remaining work per processor: what Work balances, and when each processor frees up.
+    let frees_in = view.loads_ns();
+    let mut loads = match balance {
+        Balance::Work => frees_in.clone(),
+        Balance::Rate => rate_loads(view),
+    };
     let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
     let members: Vec<(usize, usize)> =
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
@@ -165,7 +163,6 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
         })
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
-    let frees_in = view.loads_ns();
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
     let (mut placement, reserved) = lpt(&items, &mut loads, &mut free_memory, Some(&reservation));

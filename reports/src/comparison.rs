@@ -104,6 +104,7 @@ impl Plot for Comparison {
         root.fill(&WHITE)?;
         let root = root.titled(&self.title(), (theme::FAMILY, theme::TITLE))?;
         let n = self.rows.len();
+        let policies: Vec<String> = self.rows.iter().map(|r| r.policy.clone()).collect();
         for (m, panel) in root.split_evenly((2, 3)).iter().enumerate() {
             let (_, title, _) = METRICS[m];
             let top = self.rows.iter().map(|r| r.stats[m].high()).fold(0.0, f64::max).max(1e-9);
@@ -119,14 +120,7 @@ impl Plot for Comparison {
                 .max_light_lines(2)
                 .disable_x_mesh()
                 .x_labels(n)
-                .x_label_formatter(&|x| {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                        theme::short(&self.rows[i as usize].policy, 14)
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|x| theme::category_label(*x, &policies, 14))
                 .x_label_style((theme::FAMILY, theme::SMALL))
                 .y_desc(unit)
                 .y_label_style((theme::FAMILY, theme::SMALL))

@@ -53,14 +53,7 @@ impl Plot for Savings {
             .max_light_lines(2)
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                    theme::short(&self.datasets[i as usize], 20)
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| theme::category_label(*x, &self.datasets, 20))
             .y_desc(format!("preprocessing work ({unit} of processor time)"))
             .label_style((theme::FAMILY, theme::SMALL))
             .axis_desc_style((theme::FAMILY, theme::LABEL))

@@ -69,6 +69,17 @@ pub fn time_unit(span: f64) -> (&'static str, f64) {
     }
 }
 
+/// The label of a categorical axis at `x`: the category whose index `x` is, shortened to `max`
+/// characters, and nothing between categories.
+pub fn category_label(x: f64, labels: &[String], max: usize) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+        short(&labels[i as usize], max)
+    } else {
+        String::new()
+    }
+}
+
 /// A short form of a policy spec for axis labels.
 pub fn short(label: &str, max: usize) -> String {
     if label.chars().count() <= max {

@@ -115,7 +115,6 @@ pub fn assemble(
     let mut jobs = Vec::with_capacity(problem.tasks.len());
     let mut jcts = Vec::with_capacity(problem.tasks.len());
     let mut makespan = 0.0f64;
-    let mut first_groups: Vec<u64> = Vec::new();
     for (i, t) in problem.tasks.iter().enumerate() {
         let s = &c.state.tasks[i];
         let submit = ns_to_secs(t.arrival_ns);
@@ -125,7 +124,6 @@ pub fn assemble(
         let execution = finish - start;
         makespan = makespan.max(finish);
         jcts.push(turnaround);
-        first_groups.push(s.group.unwrap_or(0));
         jobs.push(JobRecord {
             job_id: t.id.clone(),
             submission_time: submit,

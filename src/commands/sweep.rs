@@ -194,14 +194,13 @@ fn rows_csv(rows: &[SweepRow]) -> Vec<u8> {
 
 /// Per (policy, processors, noise): mean makespan and its 95% interval over seeds, and means.
 fn summary_csv(rows: &[SweepRow]) -> Vec<u8> {
+    // Groups in the grid's order: keyed by the first point each was seen at.
+    let mut first: BTreeMap<(String, usize, String), usize> = BTreeMap::new();
     let mut groups: BTreeMap<(usize, String, usize, String), Vec<&SweepRow>> = BTreeMap::new();
     for r in rows {
-        // Keyed by the first point of the group, so groups keep the grid's order.
-        let first = rows
-            .iter()
-            .find(|x| x.policy == r.policy && x.processors == r.processors && x.noise == r.noise)
-            .map_or(r.point, |x| x.point);
-        groups.entry((first, r.policy.clone(), r.processors, r.noise.to_string())).or_default().push(r);
+        let key = (r.policy.clone(), r.processors, r.noise.to_string());
+        let at = *first.entry(key).or_insert(r.point);
+        groups.entry((at, r.policy.clone(), r.processors, r.noise.to_string())).or_default().push(r);
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

@@ -344,7 +344,7 @@ impl Problem {
             }
         }
 
-        Ok(Problem {
+        let mut problem = Problem {
             name: w.name.clone(),
             types,
             datasets,
@@ -355,11 +355,9 @@ impl Problem {
             migration_ns: secs_to_ns(w.cluster.migration_s),
             stage_min_ns: Vec::new(),
             step_min_ns: Vec::new(),
-        })
-        .map(|mut p: Problem| {
-            p.refresh_minima();
-            p
-        })
+        };
+        problem.refresh_minima();
+        Ok(problem)
     }
 }
 
