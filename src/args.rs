@@ -30,6 +30,37 @@ pub enum Command {
     },
     /// List the policies and their parameters
     Policies,
+    /// Measure policy quality against the optimum, or simulator speed at scale
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Makespan gap to the optimum on the standard P||Cmax classes (França et al. uniform,
+    /// Frangioni et al. non-uniform), solved exactly by branch and bound where it can be
+    Quality(QualityArgs),
+}
+
+#[derive(Args)]
+pub struct QualityArgs {
+    /// Policies to measure [default: lpt min-makespan]
+    #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
+    pub policies: Vec<String>,
+    /// Instances per class and size
+    #[arg(long, default_value_t = 10)]
+    pub seeds: u64,
+    /// Only instances with at most this many jobs
+    #[arg(long, value_name = "N")]
+    pub max_jobs: Option<usize>,
+    /// Branch-and-bound nodes per instance before settling for the lower bound
+    #[arg(long, default_value_t = 2_000_000)]
+    pub node_limit: u64,
+    /// Write one row per instance and policy here (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]

@@ -22,6 +22,9 @@ fn main() {
         },
         args::Command::Trace { command } => commands::trace::run(command),
         args::Command::Policies => commands::policies::run(),
+        args::Command::Bench { command } => match command {
+            args::BenchCommand::Quality(a) => commands::bench::quality::run(a),
+        },
     };
     if let Err(err) = result {
         eprintln!("coprep: {err:#}");

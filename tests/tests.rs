@@ -9,4 +9,5 @@ mod formats;
 mod hand_worked;
 mod importers;
 mod properties;
+mod quality;
 mod reports;

@@ -1,6 +1,6 @@
 //! Assignment algorithms over estimated loads, as pure functions: list scheduling by longest
-//! processing time (LPT), an improvement search that never makes LPT's result worse, and
-//! water-filling of divisible preprocessing work.
+//! processing time (LPT) and water-filling of divisible preprocessing work. (The search that
+//! improves LPT's placement is in `improve`.)
 
 /// Something to place: a task with its gang size, its cost on each processor (`None` where it
 /// cannot run) and the memory it needs on each processor it uses. Items with the same `group`
@@ -26,7 +26,7 @@ const WAIT_GAIN: f64 = 0.05;
 const AFFINITY_SLACK: f64 = 0.10;
 
 impl Item {
-    fn size(&self) -> f64 {
+    pub(crate) fn size(&self) -> f64 {
         self.cost.iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
     }
 
@@ -135,71 +135,6 @@ pub fn lpt(
     (placement, reserved)
 }
 
-/// Improves a placement by moving or swapping single-processor items away from the most loaded
-/// processor while that strictly lowers the larger of the two loads involved. The maximum load
-/// never rises, so the result is never worse than the input. Nothing moves onto `reserved`
-/// processors.
-pub fn improve(
-    items: &[Item],
-    placement: &mut [Option<Vec<usize>>],
-    loads: &mut [f64],
-    free_memory: &mut [f64],
-    reserved: &[bool],
-    max_rounds: usize,
-) {
-    let on = |placement: &[Option<Vec<usize>>], p: usize| -> Vec<usize> {
-        (0..items.len()).filter(|&i| items[i].gang == 1 && placement[i].as_deref() == Some(&[p][..])).collect()
-    };
-    for _ in 0..max_rounds {
-        let Some(top) = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a))) else {
-            return;
-        };
-        let peak = loads[top];
-        let mut best: Option<(f64, usize, usize, Option<usize>)> = None; // (new max, item, to, swap item)
-        let mut consider = |new_max: f64, i: usize, q: usize, j: Option<usize>| {
-            if new_max < peak - 1e-9 * peak.max(1.0) && best.is_none_or(|b| new_max < b.0) {
-                best = Some((new_max, i, q, j));
-            }
-        };
-        let here = on(placement, top);
-        for &i in &here {
-            let ci = items[i].cost[top].expect("placed where it can run");
-            for q in (0..loads.len()).filter(|&q| q != top && !reserved[q]) {
-                let Some(ciq) = items[i].cost[q] else {
-                    continue;
-                };
-                if free_memory[q] + 1e-9 >= items[i].memory {
-                    consider((loads[top] - ci).max(loads[q] + ciq), i, q, None);
-                }
-                for j in on(placement, q) {
-                    let (Some(cj), Some(cjt)) = (items[j].cost[q], items[j].cost[top]) else {
-                        continue;
-                    };
-                    let fits = free_memory[q] + items[j].memory + 1e-9 >= items[i].memory
-                        && free_memory[top] + items[i].memory + 1e-9 >= items[j].memory;
-                    if fits {
-                        consider((loads[top] - ci + cjt).max(loads[q] - cj + ciq), i, q, Some(j));
-                    }
-                }
-            }
-        }
-        let Some((_, i, q, swap)) = best else { return };
-        let ci = items[i].cost[top].expect("runs here");
-        loads[top] -= ci;
-        loads[q] += items[i].cost[q].expect("checked");
-        free_memory[top] += items[i].memory;
-        free_memory[q] -= items[i].memory;
-        placement[i] = Some(vec![q]);
-        if let Some(j) = swap {
-            loads[q] -= items[j].cost[q].expect("runs there");
-            loads[top] += items[j].cost[top].expect("checked");
-            free_memory[q] += items[j].memory;
-            free_memory[top] -= items[j].memory;
-            placement[j] = Some(vec![top]);
-        }
-    }
-}
-
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can
 /// be. `per_unit[p]` is the time one unit of work takes on `p` (`None`: cannot run there).
 /// Returns the shares (summing to 1) and adds the work to `loads`. With no work, the whole
@@ -272,7 +207,7 @@ mod tests {
         let (mut loads, mut mem) = (vec![0.0; 2], vec![f64::INFINITY; 2]);
         let (mut placement, reserved) = lpt(&its, &mut loads, &mut mem, None);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 7.0);
-        improve(&its, &mut placement, &mut loads, &mut mem, &reserved, 100);
+        crate::improve::improve(&its, &mut placement, &mut loads, &mut mem, &reserved, 100);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 6.0);
     }
 

@@ -20,10 +20,13 @@
 
 pub mod assign;
 pub mod event;
+pub mod exact;
 pub mod fifo;
+pub mod improve;
 pub mod lpt;
 pub mod min_idle;
 pub mod min_makespan;
+pub mod multifit;
 pub mod placement;
 pub mod policy;
 pub mod reestimate;

@@ -3,8 +3,10 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{improve, lpt, water_fill, Item, Reservation};
+use crate::assign::{lpt, water_fill, Item, Reservation};
 use crate::event::{Decision, Event, GroupId};
+use crate::improve::improve;
+use crate::multifit::multifit;
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use std::collections::BTreeMap;
@@ -94,12 +96,24 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     let problem = view.problem;
     let nprocs = problem.processors.len();
     let most_free = (0..nprocs).map(|p| view.free_memory(p)).fold(f64::NEG_INFINITY, f64::max);
-    // The planning window: the oldest pending tasks, at most a few per processor, so that a
-    // round costs the same however long the queue grows (no task waits behind it for ever:
-    // the window always holds the oldest).
+    // The planning window: the oldest pending tasks — a few per processor, and beyond that as
+    // many as the free memory could hold — so that a round costs the same however long a queue
+    // of tasks that cannot start grows, while a batch that can all start now is planned as one
+    // (no task waits behind it for ever: the window always holds the oldest).
     let window = (4 * nprocs).max(64);
-    let pending: Vec<usize> =
-        view.pending().take(window).filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9).collect();
+    let total_free: f64 = (0..nprocs).map(|p| view.free_memory(p)).sum();
+    let mut claimed = 0.0;
+    let pending: Vec<usize> = view
+        .pending()
+        .enumerate()
+        .take_while(|&(k, t)| {
+            let task = &problem.tasks[t];
+            claimed += task.memory_gb * task.gang as f64;
+            k < window || claimed <= total_free + 1e-9
+        })
+        .map(|(_, t)| t)
+        .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
+        .collect();
     if pending.is_empty() {
         return Vec::new();
     }
@@ -165,10 +179,7 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
-    let (mut placement, reserved) = lpt(&items, &mut loads, &mut free_memory, Some(&reservation));
-    if improve_rounds > 0 {
-        improve(&items, &mut placement, &mut loads, &mut free_memory, &reserved, improve_rounds);
-    }
+    let placement = assign_items(&items, &mut loads, &mut free_memory, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
             loads[p] -= prep_share[members[i].0][p];
@@ -222,6 +233,42 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
         decisions.push(Decision::PlacePrep { group: id, shares });
     }
     decisions
+}
+
+/// LPT, improved by exchanges; where every item fits now and costs the same everywhere, also
+/// MULTIFIT, improved the same way, and the better of the two. Updates `loads` and
+/// `free_memory`.
+fn assign_items(
+    items: &[Item],
+    loads: &mut [f64],
+    free_memory: &mut [f64],
+    reservation: &Reservation,
+    improve_rounds: usize,
+) -> Vec<Option<Vec<usize>>> {
+    let (start_loads, start_free) = (loads.to_vec(), free_memory.to_vec());
+    let (mut placement, reserved) = lpt(items, loads, free_memory, Some(reservation));
+    if improve_rounds == 0 {
+        return placement;
+    }
+    improve(items, &mut placement, loads, free_memory, &reserved, improve_rounds);
+    let makespan = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
+    if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
+        if let Some((mut packed, mut packed_loads)) = multifit(items, &start_loads, &start_free, makespan(loads)) {
+            let mut packed_free = start_free;
+            for (i, procs) in packed.iter().enumerate() {
+                for &p in procs.iter().flatten() {
+                    packed_free[p] -= items[i].memory;
+                }
+            }
+            improve(items, &mut packed, &mut packed_loads, &mut packed_free, &reserved, improve_rounds);
+            if makespan(&packed_loads) < makespan(loads) {
+                loads.copy_from_slice(&packed_loads);
+                free_memory.copy_from_slice(&packed_free);
+                return packed;
+            }
+        }
+    }
+    placement
 }
 
 /// Consumers of live groups on `dataset`.

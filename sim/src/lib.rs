@@ -18,6 +18,7 @@ pub mod analytic;
 pub mod driver;
 pub mod metrics;
 pub mod per_batch;
+pub mod quality;
 pub mod rates;
 
 use coprep_policies::{DecisionError, Policy};

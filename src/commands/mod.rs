@@ -1,5 +1,6 @@
 //! One module per subcommand, and what they share.
 
+pub mod bench;
 pub mod compare;
 pub mod plan;
 pub mod plot;

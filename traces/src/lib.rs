@@ -20,6 +20,7 @@ pub mod import;
 pub mod io;
 pub mod json_lines;
 pub mod model;
+pub mod pcmax;
 pub mod planner;
 pub mod problem;
 pub mod records;
