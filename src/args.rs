@@ -42,6 +42,24 @@ pub enum BenchCommand {
     /// Makespan gap to the optimum on the standard P||Cmax classes (França et al. uniform,
     /// Frangioni et al. non-uniform), solved exactly by branch and bound where it can be
     Quality(QualityArgs),
+    /// Simulator speed and peak memory on synthetic workloads of growing size, per policy
+    Speed(SpeedArgs),
+}
+
+#[derive(Args)]
+pub struct SpeedArgs {
+    /// Task counts to measure
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000])]
+    pub tasks: Vec<usize>,
+    /// Policies [default: fifo lpt min-makespan min-idle reestimate]
+    #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
+    pub policies: Vec<String>,
+    /// GPUs in the cluster (arrivals are spaced to keep it ~90% loaded)
+    #[arg(long, default_value_t = 256)]
+    pub processors: u32,
+    /// Internal: run one measurement, TASKS:POLICY, and print it as JSON
+    #[arg(long, hide = true, value_name = "TASKS:POLICY")]
+    pub one: Option<String>,
 }
 
 #[derive(Args)]

@@ -24,6 +24,7 @@ fn main() {
         args::Command::Policies => commands::policies::run(),
         args::Command::Bench { command } => match command {
             args::BenchCommand::Quality(a) => commands::bench::quality::run(a),
+            args::BenchCommand::Speed(a) => commands::bench::speed::run(a),
         },
     };
     if let Err(err) = result {

@@ -224,3 +224,33 @@ fn clairvoyant_runs_leave_reestimate_nothing_to_learn() {
         r[0].makespan_s
     );
 }
+
+#[test]
+fn bench_quality_reports_gaps_and_writes_rows() {
+    let csv = scratch("bench-quality").join("quality.csv");
+    let out = coprep(&["bench", "quality", "--seeds", "1", "--max-jobs", "10", "--out", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("min-makespan mean") && text.contains("uniform[1,100]") && text.contains("all"), "{text}");
+    // 6 classes × (m=5, n=10) × 1 seed × 2 policies, each a proven optimum at n = 10.
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 6 * 2);
+    assert!(records.iter().all(|r| &r[5] == "true" && r[0].contains('[')), "{records:?}");
+}
+
+#[test]
+fn bench_speed_measures_each_run_in_its_own_process() {
+    let out = coprep(&["bench", "speed", "--tasks", "200", "--processors", "16", "-p", "fifo", "min-makespan"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("200 ")).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for row in rows {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        // tasks, GPUs, policy, events, simulate, events/s, tasks/s, build, peak MB
+        assert_eq!(cells[1], "16");
+        assert!(cells[3].parse::<u64>().unwrap() >= 400, "an arrival and a finish per task at least: {row}");
+        assert!(cells[8].parse::<f64>().unwrap() > 0.0, "peak memory is read: {row}");
+    }
+}

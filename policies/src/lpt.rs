@@ -17,7 +17,7 @@ impl Policy for Lpt {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        if !may_place(event) {
+        if !may_place(event, view) {
             return Vec::new();
         }
         place_pending(view, Cap::Max(1), 0, Balance::Work)

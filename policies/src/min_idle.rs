@@ -40,7 +40,7 @@ impl Policy for MinIdle {
                 }
             }
         }
-        if !may_place(event) {
+        if !may_place(event, view) {
             return decisions;
         }
         // Placement reads the view, so prep moves above only take effect on the next event;

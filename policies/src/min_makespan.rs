@@ -28,7 +28,7 @@ impl Policy for MinMakespan {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        if !may_place(event) {
+        if !may_place(event, view) {
             return Vec::new();
         }
         place_pending(view, self.cap, self.improve, Balance::Work)

@@ -21,10 +21,11 @@ pub enum Balance {
     Rate,
 }
 
-/// Whether an event can let a pending task start: a new task, or capacity freed. Progress
-/// reports and timers cannot, so planning is skipped for them.
-pub fn may_place(event: &Event) -> bool {
+/// Whether an event can let a pending task start: a new task that fits somewhere, or capacity
+/// freed. Progress reports and timers cannot, so planning is skipped for them.
+pub fn may_place(event: &Event, view: &View) -> bool {
     matches!(event, Event::TaskArrived { .. } | Event::TaskFinished { .. } | Event::MoveFinished { .. })
+        && !arrival_cannot_start(event, view)
 }
 
 /// Estimated per-sample pace of every processor: its consumers' compute per sample and its
@@ -89,6 +90,20 @@ pub fn replace_prep(
         per_unit = (0..loads.len()).map(|p| view.prep_ns(stages, p)).collect();
     }
     water_fill(loads, units, &per_unit)
+}
+
+/// Whether planning on `event` would be wasted: an arrival frees nothing, so when the task that
+/// arrived cannot start anywhere now (too little memory free for its gang), the tasks planned
+/// before it are where the last round left them and a new round would change nothing. In a
+/// long queue on a full cluster this skips almost every arrival.
+pub fn arrival_cannot_start(event: &Event, view: &View) -> bool {
+    let Event::TaskArrived { task } = *event else { return false };
+    let t = &view.problem.tasks[task];
+    let room = (0..view.problem.processors.len())
+        .filter(|&p| view.problem.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb)
+        .take(t.gang as usize)
+        .count();
+    room < t.gang as usize
 }
 
 /// Decisions that start every pending task that fits now.

@@ -107,6 +107,9 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
 
         // Whether group membership changed (only then can buffer sizes change).
         let mut membership_changed = false;
+        // Whether anything but progress reports that changed nothing happened: only then can
+        // the pace differ.
+        let mut changed = false;
         // Internal events due now: completions and progress reports, by task index.
         let mut now_due: Vec<usize> = due.iter().filter(|e| e.0 == now).map(|e| e.1).collect();
         now_due.sort_unstable();
@@ -121,12 +124,14 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                 d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done });
                 let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
                 let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
+                changed |= applied.any;
                 membership_changed |= !applied.started.is_empty();
                 on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
             } else {
                 let group = d.state.tasks[t].group.expect("running");
                 let applied = d.finish(policy, t, now)?;
                 membership_changed = true;
+                changed = true;
                 if !d.state.groups.contains_key(&group) {
                     let (samples, batch) = produced.remove(&group).expect("tracked");
                     prep_batches += (samples / batch as f64).ceil() as u64;
@@ -137,10 +142,19 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         }
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
+            // A move ending or a timer changes the pace even with no decision; an arrival
+            // only through what it starts.
+            changed |= applied.any || !matches!(e, crate::driver::External::Arrival(_));
             membership_changed |= !applied.started.is_empty();
             on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
         }
 
+        if !changed {
+            if d.all_done() {
+                break;
+            }
+            continue;
+        }
         let new_pace = solve_pace(problem, &d);
         if new_pace.groups != pace.groups {
             let time = ns_to_secs(now);

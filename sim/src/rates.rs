@@ -12,7 +12,58 @@
 pub type Demand = Vec<(usize, f64)>;
 
 /// Rates in samples per nanosecond, one per group, and the busy fraction of every processor.
+///
+/// Groups that share no processor, directly or through other groups, cannot slow each other
+/// down, so each connected component is filled on its own: usually many small components
+/// instead of one filling whose rounds each scan every group.
 pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut parent: Vec<usize> = (0..processors).collect();
+    fn root(parent: &mut [usize], mut p: usize) -> usize {
+        while parent[p] != p {
+            parent[p] = parent[parent[p]];
+            p = parent[p];
+        }
+        p
+    }
+    for d in demands {
+        if let Some(&(first, _)) = d.first() {
+            for &(p, _) in &d[1..] {
+                let (a, b) = (root(&mut parent, first), root(&mut parent, p));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut components: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut rates = vec![0.0; demands.len()];
+    for (g, d) in demands.iter().enumerate() {
+        if let Some(&(first, _)) = d.first() {
+            components.entry(root(&mut parent, first)).or_default().push(g);
+        }
+    }
+    let mut used = vec![0.0; processors];
+    let mut local: Vec<Demand> = Vec::new();
+    for members in components.values() {
+        // Renumber the component's processors 0.. so that one filling costs its own size.
+        let mut procs: Vec<usize> = members.iter().flat_map(|&g| demands[g].iter().map(|&(p, _)| p)).collect();
+        procs.sort_unstable();
+        procs.dedup();
+        local.clear();
+        local.extend(members.iter().map(|&g| {
+            demands[g].iter().map(|&(p, a)| (procs.binary_search(&p).expect("listed"), a)).collect::<Demand>()
+        }));
+        let (r, u) = fill(&local, procs.len());
+        for (k, &g) in members.iter().enumerate() {
+            rates[g] = r[k];
+        }
+        for (k, &p) in procs.iter().enumerate() {
+            used[p] = u[k];
+        }
+    }
+    (rates, used)
+}
+
+/// Progressive filling of one set of groups over `processors` processors.
+fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
     let solo: Vec<f64> = demands
         .iter()
         .map(|d| {
@@ -85,5 +136,20 @@ mod tests {
             assert!((got - want).abs() < 1e-12, "{r:?}");
         }
         assert!(u.iter().all(|u| (u - 1.0).abs() < 1e-12), "{u:?}");
+    }
+
+    #[test]
+    fn components_are_filled_as_if_alone() {
+        // The last example, and beside it on processors 2 and 3 a group alone on 3 and one
+        // spanning 2 and 3: together they must give what each set gives alone.
+        let left = vec![vec![(0, 1.0), (1, 4.0)], vec![(0, 1.0)], vec![(1, 1.0)]];
+        let right = vec![vec![(1, 2.0)], vec![(0, 3.0), (1, 1.0)]];
+        let (rl, ul) = solve(&left, 2);
+        let (rr, ur) = solve(&right, 2);
+        let shifted: Vec<_> = right.iter().map(|d| d.iter().map(|&(p, a)| (p + 2, a)).collect()).collect();
+        let both: Vec<_> = left.iter().cloned().chain(shifted).collect();
+        let (r, u) = solve(&both, 4);
+        assert_eq!(r, [rl, rr].concat());
+        assert_eq!(u, [ul, ur].concat());
     }
 }

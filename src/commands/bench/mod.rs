@@ -2,3 +2,4 @@
 //! simulator speed at scale.
 
 pub mod quality;
+pub mod speed;

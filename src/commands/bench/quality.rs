@@ -95,7 +95,7 @@ fn csv_rows(results: &[InstanceResult], policies: &[String]) -> String {
             let pr = &r.policies[k];
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},\"{}\",{},{:.6},{:.6}",
+                "\"{}\",{},{},{},{},{},{},\"{}\",{},{:.6},{:.6}",
                 i.class,
                 i.machines,
                 i.jobs,
