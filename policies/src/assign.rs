@@ -62,15 +62,10 @@ pub fn lpt(
     let mut reserved = vec![false; loads.len()];
     let mut reserving = reservation;
     let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut candidates: Vec<(f64, usize)> = Vec::with_capacity(loads.len());
+    let (mut waiting, mut now) = (Vec::with_capacity(loads.len()), Vec::with_capacity(loads.len()));
     for i in order {
         let item = &items[i];
-        let mut candidates: Vec<(f64, usize)> = (0..loads.len())
-            .filter_map(|p| {
-                let cost = item.cost[p]?;
-                (!reserved[p] && free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
-            })
-            .collect();
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         if let Some(r) = reservation {
             // Where it would finish if it waited for busy processors to free up: on
             // heterogeneous clusters a long task can finish far sooner on a fast processor
@@ -78,16 +73,18 @@ pub fn lpt(
             // Finish times in nanoseconds: when the processor's current work is done (it is
             // time-shared, so a task started now finishes about then too) plus the item's run.
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
-            let finishes = |now_only: bool| -> Vec<(f64, usize)> {
-                let mut f: Vec<(f64, usize)> = (0..loads.len())
-                    .filter(|&p| !reserved[p] && r.capacity[p] + 1e-9 >= item.memory)
-                    .filter(|&p| !now_only || free_memory[p] + 1e-9 >= item.memory)
-                    .filter_map(|p| Some((r.frees_in[p] + duration[p]?, p)))
-                    .collect();
-                f.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                f
+            let finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
+                f.clear();
+                f.extend(
+                    (0..loads.len())
+                        .filter(|&p| !reserved[p] && r.capacity[p] + 1e-9 >= item.memory)
+                        .filter(|&p| !now_only || free_memory[p] + 1e-9 >= item.memory)
+                        .filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))),
+                );
+                smallest_first(f, item.gang);
             };
-            let (waiting, now) = (finishes(false), finishes(true));
+            finishes(false, &mut waiting);
+            finishes(true, &mut now);
             let finish = |c: &[(f64, usize)]| c.get(item.gang - 1).map_or(f64::INFINITY, |c| c.0);
             if waiting.len() >= item.gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
                 // Wait, and keep the busy processors it waits for.
@@ -99,6 +96,13 @@ pub fn lpt(
                 continue;
             }
         }
+        candidates.clear();
+        candidates.extend((0..loads.len()).filter_map(|p| {
+            let cost = item.cost[p]?;
+            (!reserved[p] && free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
+        }));
+        // Only the best `gang` matter: select them rather than sort every processor.
+        smallest_first(&mut candidates, item.gang);
         if candidates.len() < item.gang {
             if let Some(r) = reserving.take() {
                 let mut able: Vec<usize> = (0..loads.len())
@@ -114,9 +118,13 @@ pub fn lpt(
         let mut procs: Vec<usize> = candidates[..item.gang].iter().map(|c| c.1).collect();
         if let (1, Some(g)) = (item.gang, item.group) {
             let best = candidates[0].0;
-            let home = group_procs
-                .get(&g)
-                .and_then(|hs| candidates.iter().find(|c| hs.contains(&c.1) && c.0 <= best * (1.0 + AFFINITY_SLACK)));
+            // The best processor already holding the group, if within the slack.
+            let home = group_procs.get(&g).and_then(|hs| {
+                candidates
+                    .iter()
+                    .filter(|c| hs.contains(&c.1) && c.0 <= best * (1.0 + AFFINITY_SLACK))
+                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            });
             if let Some(&(_, p)) = home {
                 procs = vec![p];
             }
@@ -133,6 +141,17 @@ pub fn lpt(
         placement[i] = Some(procs);
     }
     (placement, reserved)
+}
+
+/// Orders the `k` smallest (by value, then processor) first and sorted; the rest follow in no
+/// particular order. Linear in the length, where a full sort would not be.
+fn smallest_first(entries: &mut [(f64, usize)], k: usize) {
+    let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    if entries.len() > k && k > 0 {
+        entries.select_nth_unstable_by(k - 1, by);
+    }
+    let k = k.min(entries.len());
+    entries[..k].sort_by(by);
 }
 
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can

@@ -129,6 +129,27 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
         .map(|(_, t)| t)
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
         .collect();
+    // Only tasks that could start now are planned (each alone fits the free memory of enough
+    // processors), and the oldest that could not, which keeps a reservation: in a congested
+    // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
+    // every processor each.
+    let mut free: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    free.sort_by(|a, b| b.total_cmp(a));
+    let fits_now = |t: usize| {
+        let task = &problem.tasks[t];
+        free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb)
+    };
+    let mut head_kept = false;
+    let pending: Vec<usize> = pending
+        .into_iter()
+        .filter(|&t| {
+            fits_now(t) || {
+                let keep = !head_kept;
+                head_kept = true;
+                keep
+            }
+        })
+        .collect();
     if pending.is_empty() {
         return Vec::new();
     }

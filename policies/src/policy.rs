@@ -10,4 +10,11 @@ pub trait Policy: Send {
 
     /// Called at every decision point; the engine applies the returned decisions in order.
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision>;
+
+    /// Whether the policy reads `Event::Progress` reports. A simulator skips generating them
+    /// for policies that do not (they are most of its events); an executor measuring anyway
+    /// may still send them.
+    fn wants_progress(&self) -> bool {
+        false
+    }
 }

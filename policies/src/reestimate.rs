@@ -78,6 +78,10 @@ impl Reestimate {
 }
 
 impl Policy for Reestimate {
+    fn wants_progress(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> String {
         format!("reestimate[base={},alpha={},threshold={}]", self.base.name(), self.alpha, self.threshold)
     }

@@ -24,11 +24,21 @@ pub struct TaskState {
     pub status: TaskStatus,
     pub processors: Vec<usize>,
     pub group: Option<GroupId>,
-    /// Steps done so far (fractional between events in the analytic engine).
+    /// Steps done as of `steps_since` (fractional in the analytic engine, which lets them grow
+    /// at `steps_per_ns` from there instead of updating every task at every event).
     pub steps_done: f64,
+    pub steps_since: Nanos,
+    pub steps_per_ns: f64,
     pub started_at: Option<Nanos>,
     pub finished_at: Option<Nanos>,
     pub moves: u32,
+}
+
+impl TaskState {
+    /// Steps done at `now`.
+    pub fn steps_at(&self, now: Nanos) -> f64 {
+        self.steps_done + self.steps_per_ns * now.saturating_sub(self.steps_since) as f64
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +91,8 @@ impl ClusterState {
                     processors: Vec::new(),
                     group: None,
                     steps_done: 0.0,
+                    steps_since: 0,
+                    steps_per_ns: 0.0,
                     started_at: None,
                     finished_at: None,
                     moves: 0,
@@ -263,6 +275,7 @@ impl ClusterState {
         state.status = TaskStatus::Done;
         state.finished_at = Some(now);
         state.steps_done = t.steps as f64;
+        state.steps_per_ns = 0.0;
         let procs = state.processors.clone();
         let group = state.group.expect("a running task has a group");
         self.release(problem, task, &procs);

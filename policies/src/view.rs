@@ -36,7 +36,7 @@ impl<'a> View<'a> {
     }
 
     pub fn remaining_steps(&self, task: usize) -> f64 {
-        (self.problem.tasks[task].steps as f64 - self.state.tasks[task].steps_done).max(0.0)
+        (self.problem.tasks[task].steps as f64 - self.state.tasks[task].steps_at(self.now)).max(0.0)
     }
 
     /// Estimated remaining compute of a task on `proc` (nanoseconds of that processor's time).

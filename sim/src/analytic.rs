@@ -3,259 +3,489 @@
 //! a completion, a progress report, an arrival, a timer or the end of a move. A job of millions
 //! of steps costs a handful of events.
 //!
+//! It is incremental, so that an event costs about the same however many tasks the trace holds
+//! and however many run at once:
+//! - progress is kept as (value at a time, rate): a task's samples read, a group's samples
+//!   produced, a processor's busy and spare time are brought up to date only when their rate
+//!   changes or they are read, never swept at every event;
+//! - the time each task next has something to report sits in a heap; entries a change of pace
+//!   made stale are skipped when they surface, not searched for;
+//! - after an instant, only the groups it touched have their demand rebuilt, and only the
+//!   processors connected to them (through groups sharing processors) have their pace solved.
+//!
+//! Because a quantity is only re-based when its rate changes, events that change nothing (a
+//! progress report the policy ignores) leave every number bit-for-bit as it would have been.
+//!
 //! Buffers: within a steady segment every consumer of a group reads at the group's pace, so a
 //! buffer's level only moves during the few batches after a change; the engine does not follow
 //! those transients and reports as buffer peak the bound where every live group's buffer is full.
 //! The per-batch engine follows every batch and is the reference this engine is tested against.
 
-use crate::driver::{progress_marks, Driver};
+use crate::driver::{progress_marks, Applied, Driver, External};
 use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
 use crate::{Engine, RunOptions, SimError};
-use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
+use coprep_policies::{Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::PrefixTree;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
-use std::collections::BTreeMap;
-
-struct Pace {
-    groups: Vec<(GroupId, f64)>,
-    compute_util: Vec<f64>,
-    prep_util: Vec<f64>,
-}
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
-    let n = problem.tasks.len();
-    let np = problem.processors.len();
     let mut d = Driver::new(problem, opts.record_events);
-    let mut read = vec![0.0f64; n];
-    let mut marks: Vec<Vec<u64>> = vec![Vec::new(); n];
-    let mut next_mark = vec![0usize; n];
-    let mut task_stall = vec![0.0f64; n];
-    let mut proc_time = vec![ProcTime::default(); np];
-    let mut pace = Pace { groups: Vec::new(), compute_util: vec![0.0; np], prep_util: vec![0.0; np] };
-    let mut prep_work = vec![0.0; problem.datasets.len()];
-    let mut produced: BTreeMap<GroupId, (f64, u32)> = BTreeMap::new();
-    let mut buffer_peak = 0u64;
-    let mut prep_batches = 0u64;
+    let mut a = Analytic::new(problem, policy.wants_progress());
     let mut now: Nanos = 0;
-
-    // Samples read when `task` next has something to report: a progress mark or its end.
-    let target = |task: usize, marks: &[Vec<u64>], next_mark: &[usize]| -> f64 {
-        let t = &problem.tasks[task];
-        match marks[task].get(next_mark[task]) {
-            Some(&m) => (m * t.batch_size as u64) as f64,
-            None => t.samples(),
-        }
-    };
-
     loop {
-        // The earliest internal event under the current pace.
-        let mut due: Vec<(Nanos, usize)> = Vec::new();
-        for &(g, rate) in &pace.groups {
-            if rate <= 0.0 {
-                continue;
-            }
-            for &t in &d.state.groups[&g].members {
-                let need = (target(t, &marks, &next_mark) - read[t]).max(0.0);
-                due.push((now + (need / rate).ceil() as Nanos, t));
-            }
-        }
-        let internal = due.iter().map(|e| e.0).min();
-        let next = match (internal, d.next_external_time()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
+        let next = match (a.next_due(&d), d.next_external_time()) {
+            (Some(x), Some(y)) => x.min(y),
+            (x, y) => match x.or(y) {
                 Some(t) => t,
                 None => break,
             },
         };
-
-        // Advance every running group to `next`.
-        let dt = (next - now) as f64;
-        if dt > 0.0 {
-            for &(g, rate) in &pace.groups {
-                let group = &d.state.groups[&g];
-                let samples = rate * dt;
-                for &t in &group.members {
-                    read[t] = (read[t] + samples).min(problem.tasks[t].samples());
-                    d.state.tasks[t].steps_done = read[t] / problem.tasks[t].batch_size as f64;
-                }
-                prep_work[group.dataset] += samples * reference_prep_ns(problem, group.dataset, &group.stages);
-                produced.get_mut(&g).expect("tracked").0 += samples;
-            }
-            for (p, time) in proc_time.iter_mut().enumerate() {
-                let busy = (pace.compute_util[p] + pace.prep_util[p]).min(1.0);
-                time.compute += pace.compute_util[p] * dt;
-                time.prep += pace.prep_util[p] * dt;
-                let spare = (1.0 - busy) * dt;
-                if d.state.processors[p].tasks.is_empty() {
-                    time.idle += spare;
-                } else {
-                    time.stall += spare;
-                }
-            }
-            for g in d.state.groups.values() {
-                for &t in &g.members {
-                    let procs = &d.state.tasks[t].processors;
-                    let waiting: f64 =
-                        procs.iter().map(|&p| 1.0 - (pace.compute_util[p] + pace.prep_util[p]).min(1.0)).sum();
-                    task_stall[t] += dt * waiting / procs.len() as f64;
-                }
-            }
-        }
         now = next;
 
-        // Whether group membership changed (only then can buffer sizes change).
-        let mut membership_changed = false;
-        // Whether anything but progress reports that changed nothing happened: only then can
-        // the pace differ.
-        let mut changed = false;
-        // Internal events due now: completions and progress reports, by task index.
-        let mut now_due: Vec<usize> = due.iter().filter(|e| e.0 == now).map(|e| e.1).collect();
-        now_due.sort_unstable();
-        for t in now_due {
-            read[t] = read[t].max(target(t, &marks, &next_mark));
-            let task = &problem.tasks[t];
-            if next_mark[t] < marks[t].len() {
-                let steps_done = marks[t][next_mark[t]];
-                next_mark[t] += 1;
-                d.state.tasks[t].steps_done = steps_done as f64;
+        // Internal events due now (completions and progress reports), by task index.
+        while let Some(t) = a.pop_due(&d, now) {
+            let group = d.state.tasks[t].group.expect("running");
+            if a.next_mark[t] < a.marks[t].len() {
+                let steps_done = a.marks[t][a.next_mark[t]];
+                a.next_mark[t] += 1;
                 let time = ns_to_secs(now);
-                d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done });
+                d.record(|| EventRecord::Progress { time, task: problem.tasks[t].id.clone(), steps_done });
                 let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
+                a.schedule(&d, t);
                 let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
-                changed |= applied.any;
-                membership_changed |= !applied.started.is_empty();
-                on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
+                a.note(&d, &applied, now);
             } else {
-                let group = d.state.tasks[t].group.expect("running");
+                a.version[t] += 1;
+                a.close_stall(t, now);
+                a.settle_group(group, now);
+                a.dirty.insert(group);
+                a.membership_changed = true;
                 let applied = d.finish(policy, t, now)?;
-                membership_changed = true;
-                changed = true;
                 if !d.state.groups.contains_key(&group) {
-                    let (samples, batch) = produced.remove(&group).expect("tracked");
-                    prep_batches += (samples / batch as f64).ceil() as u64;
+                    let pace = a.groups.get(&group).expect("tracked");
+                    a.prep_batches += (pace.produced / pace.batch as f64).ceil() as u64;
                 }
-                membership_changed |= !applied.started.is_empty();
-                on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
+                a.note(&d, &applied, now);
             }
         }
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
-            // A move ending or a timer changes the pace even with no decision; an arrival
-            // only through what it starts.
-            changed |= applied.any || !matches!(e, crate::driver::External::Arrival(_));
-            membership_changed |= !applied.started.is_empty();
-            on_start(problem, &d.state, &applied.started, &mut marks, &mut produced);
-        }
-
-        if !changed {
-            if d.all_done() {
-                break;
+            if let External::MoveDone(task) = e {
+                a.dirty.insert(d.state.tasks[task].group.expect("moved tasks run"));
             }
-            continue;
+            a.note(&d, &applied, now);
         }
-        let new_pace = solve_pace(problem, &d);
-        if new_pace.groups != pace.groups {
-            let time = ns_to_secs(now);
-            let utilisation: Vec<f64> = (0..np).map(|p| new_pace.compute_util[p] + new_pace.prep_util[p]).collect();
-            let groups = new_pace.groups.iter().map(|&(g, r)| (g, r * 1e9)).collect();
-            d.record(|| EventRecord::Rates { time, groups, utilisation });
-        }
-        pace = new_pace;
-        if membership_changed {
-            buffer_peak = buffer_peak.max(buffer_bytes(problem, &d));
+        if !a.dirty.is_empty() {
+            a.repace(&mut d, now);
         }
         if d.all_done() {
             break;
         }
     }
+    for p in 0..problem.processors.len() {
+        a.settle_processor(p, now);
+    }
     let buffer_peak_batches = if d.groups_opened > 0 { problem.buffer_batches as f64 } else { 0.0 };
     let measures = Measures {
-        proc_time,
-        task_stall_ns: task_stall,
-        prep_work_ns: prep_work,
-        prep_batches,
-        buffer_peak_bytes: buffer_peak,
+        proc_time: a.procs.iter().map(|p| p.time).collect(),
+        task_stall_ns: a.task_stall,
+        prep_work_ns: a.prep_work,
+        prep_batches: a.prep_batches,
+        buffer_peak_bytes: a.buffer_peak,
         buffer_peak_batches,
     };
     d.conclude(policy, Engine::Analytic, opts, now, measures)
 }
 
-/// Sets up what the engine tracks for newly started tasks: their progress marks, and the
-/// production count of a group they opened (batches counted in its largest member's batch).
-fn on_start(
-    problem: &Problem,
-    state: &ClusterState,
-    started: &[usize],
-    marks: &mut [Vec<u64>],
-    produced: &mut BTreeMap<GroupId, (f64, u32)>,
-) {
-    for &t in started {
-        marks[t] = progress_marks(problem.tasks[t].steps);
-        let group = state.tasks[t].group.expect("started tasks have a group");
-        let entry = produced.entry(group).or_insert((0.0, 1));
-        entry.1 = entry.1.max(problem.tasks[t].batch_size);
+/// A live group's pace and what it asks of each processor.
+struct GroupPace {
+    /// Samples per nanosecond (0 while a member migrates: the group waits).
+    rate: f64,
+    waiting: bool,
+    /// Nanoseconds per sample on each processor: consumers' compute plus preprocessing shares.
+    demand: Demand,
+    /// The compute part of `demand`.
+    compute: Demand,
+    dataset: usize,
+    /// Reference preprocessing nanoseconds per sample (for the work done).
+    reference_prep: f64,
+    /// Bytes its buffer holds when full.
+    buffer_bytes: u64,
+    /// Samples produced up to `since`, and the largest member batch (batches count in it).
+    produced: f64,
+    batch: u32,
+    since: Nanos,
+}
+
+/// A processor's time, up to `since`, and what it does from there.
+#[derive(Clone, Copy, Default)]
+struct ProcClock {
+    time: ProcTime,
+    /// Spare (not busy) nanoseconds up to `since`: a task's stall is the spare time of its
+    /// processors while it holds them.
+    spare: f64,
+    since: Nanos,
+    compute_util: f64,
+    prep_util: f64,
+    /// Whether it held a task over the current interval (spare time is then a stall, not idle).
+    held: bool,
+}
+
+impl ProcClock {
+    fn busy(&self) -> f64 {
+        (self.compute_util + self.prep_util).min(1.0)
+    }
+
+    fn spare_at(&self, now: Nanos) -> f64 {
+        self.spare + (1.0 - self.busy()) * now.saturating_sub(self.since) as f64
     }
 }
 
-/// The demand of every group that can run now (a group with a member on the move waits), and
-/// the pace the processors give them.
-fn solve_pace(problem: &Problem, d: &Driver) -> Pace {
-    let np = problem.processors.len();
-    let mut ids = Vec::new();
-    let mut demands: Vec<Demand> = Vec::new();
-    let mut compute_part: Vec<Demand> = Vec::new();
-    for g in d.state.groups.values() {
-        if g.members.iter().any(|&t| d.state.tasks[t].status == TaskStatus::Migrating) {
-            continue;
+struct Analytic<'a> {
+    problem: &'a Problem,
+    wants_progress: bool,
+    marks: Vec<Vec<u64>>,
+    next_mark: Vec<usize>,
+    /// When each running task next reports (time, task, version); an entry whose version is
+    /// not the task's current one is stale.
+    due: BinaryHeap<Reverse<(Nanos, usize, u32)>>,
+    version: Vec<u32>,
+    task_stall: Vec<f64>,
+    /// Per task: the processors its stall is being measured on, and their spare time then.
+    stall_on: Vec<(Vec<usize>, f64)>,
+    procs: Vec<ProcClock>,
+    groups: BTreeMap<GroupId, GroupPace>,
+    /// Per processor, the running (not waiting) groups whose demand uses it.
+    groups_on: Vec<Vec<GroupId>>,
+    prep_work: Vec<f64>,
+    buffer_total: u64,
+    buffer_peak: u64,
+    prep_batches: u64,
+    /// Groups an instant touched: their demand is rebuilt and their component re-solved.
+    dirty: BTreeSet<GroupId>,
+    membership_changed: bool,
+    /// Scratch for the component search: the stamp a processor was last visited with.
+    visited: Vec<u64>,
+    stamp: u64,
+    /// The running groups and their paces (samples per second) as last recorded.
+    recorded: Vec<(GroupId, f64)>,
+}
+
+impl<'a> Analytic<'a> {
+    fn new(problem: &'a Problem, wants_progress: bool) -> Self {
+        let (n, np) = (problem.tasks.len(), problem.processors.len());
+        Analytic {
+            problem,
+            wants_progress,
+            marks: vec![Vec::new(); n],
+            next_mark: vec![0; n],
+            due: BinaryHeap::new(),
+            version: vec![0; n],
+            task_stall: vec![0.0; n],
+            stall_on: vec![(Vec::new(), 0.0); n],
+            procs: vec![ProcClock::default(); np],
+            groups: BTreeMap::new(),
+            groups_on: vec![Vec::new(); np],
+            prep_work: vec![0.0; problem.datasets.len()],
+            buffer_total: 0,
+            buffer_peak: 0,
+            prep_batches: 0,
+            dirty: BTreeSet::new(),
+            membership_changed: false,
+            visited: vec![0; np],
+            stamp: 0,
+            recorded: Vec::new(),
         }
-        let mut compute: BTreeMap<usize, f64> = BTreeMap::new();
-        for &t in &g.members {
-            let procs = &d.state.tasks[t].processors;
-            let per_sample = actual_step_ns(problem, t, procs) / problem.tasks[t].batch_size as f64;
-            for &p in procs {
-                *compute.entry(p).or_default() += per_sample;
+    }
+
+    /// Samples read when `task` next has something to report: a progress mark or its end.
+    fn target(&self, task: usize) -> f64 {
+        let t = &self.problem.tasks[task];
+        match self.marks[task].get(self.next_mark[task]) {
+            Some(&m) => (m * t.batch_size as u64) as f64,
+            None => t.samples(),
+        }
+    }
+
+    fn is_current(&self, d: &Driver, (_, task, version): (Nanos, usize, u32)) -> bool {
+        version == self.version[task]
+            && matches!(d.state.tasks[task].status, TaskStatus::Running | TaskStatus::Migrating)
+    }
+
+    /// The earliest internal event, dropping stale entries on the way.
+    fn next_due(&mut self, d: &Driver) -> Option<Nanos> {
+        while let Some(&Reverse(entry)) = self.due.peek() {
+            if self.is_current(d, entry) {
+                return Some(entry.0);
+            }
+            self.due.pop();
+        }
+        None
+    }
+
+    /// The next task due at `now`, lowest index first.
+    fn pop_due(&mut self, d: &Driver, now: Nanos) -> Option<usize> {
+        if self.next_due(d)? > now {
+            return None;
+        }
+        let Reverse((_, task, _)) = self.due.pop().expect("peeked");
+        Some(task)
+    }
+
+    /// Puts `task`'s next report on the heap: when its reading, growing from where its steps
+    /// were last re-based, reaches the target (nothing while its group waits).
+    fn schedule(&mut self, d: &Driver, task: usize) {
+        self.version[task] += 1;
+        let state = &d.state.tasks[task];
+        if state.steps_per_ns > 0.0 {
+            let batch = self.problem.tasks[task].batch_size as f64;
+            let need = (self.target(task) / batch - state.steps_done).max(0.0);
+            let at = state.steps_since + (need / state.steps_per_ns).ceil() as Nanos;
+            self.due.push(Reverse((at, task, self.version[task])));
+        }
+    }
+
+    /// Brings a group's production (and the preprocessing work it cost) up to `now`.
+    fn settle_group(&mut self, g: GroupId, now: Nanos) {
+        if let Some(pace) = self.groups.get_mut(&g) {
+            let samples = pace.rate * now.saturating_sub(pace.since) as f64;
+            pace.produced += samples;
+            pace.since = now;
+            self.prep_work[pace.dataset] += samples * pace.reference_prep;
+        }
+    }
+
+    /// Brings a processor's time accounts up to `now`.
+    fn settle_processor(&mut self, p: usize, now: Nanos) {
+        let clock = &mut self.procs[p];
+        let dt = now.saturating_sub(clock.since) as f64;
+        if dt > 0.0 {
+            let spare = (1.0 - clock.busy()) * dt;
+            clock.time.compute += clock.compute_util * dt;
+            clock.time.prep += clock.prep_util * dt;
+            if clock.held {
+                clock.time.stall += spare;
+            } else {
+                clock.time.idle += spare;
+            }
+            clock.spare += spare;
+        }
+        clock.since = now;
+    }
+
+    /// Starts measuring `task`'s stall on its current processors.
+    fn open_stall(&mut self, d: &Driver, task: usize, now: Nanos) {
+        let procs = d.state.tasks[task].processors.clone();
+        let spare: f64 = procs.iter().map(|&p| self.procs[p].spare_at(now)).sum();
+        self.stall_on[task] = (procs, spare);
+    }
+
+    /// Adds the stall `task` has had since it was last opened.
+    fn close_stall(&mut self, task: usize, now: Nanos) {
+        let (procs, from) = std::mem::take(&mut self.stall_on[task]);
+        if !procs.is_empty() {
+            let spare: f64 = procs.iter().map(|&p| self.procs[p].spare_at(now)).sum();
+            self.task_stall[task] += (spare - from) / procs.len() as f64;
+        }
+    }
+
+    /// Takes note of what a policy's decisions changed.
+    fn note(&mut self, d: &Driver, applied: &Applied, now: Nanos) {
+        for &t in &applied.started {
+            let group = d.state.tasks[t].group.expect("started tasks have a group");
+            if self.wants_progress {
+                self.marks[t] = progress_marks(self.problem.tasks[t].steps);
+            }
+            self.open_stall(d, t, now);
+            self.dirty.insert(group);
+            self.membership_changed = true;
+        }
+        for &t in &applied.moved {
+            self.close_stall(t, now);
+            self.open_stall(d, t, now);
+            self.dirty.insert(d.state.tasks[t].group.expect("moved tasks run"));
+        }
+        self.dirty.extend(applied.prep_placed.iter().copied());
+    }
+
+    /// Rebuilds the demand of the groups the instant touched and solves the pace again over
+    /// every processor connected to them.
+    fn repace(&mut self, d: &mut Driver, now: Nanos) {
+        let problem = self.problem;
+        self.stamp += 1;
+        let stamp = self.stamp;
+        let mut frontier: Vec<usize> = Vec::new();
+        let dirty = std::mem::take(&mut self.dirty);
+        for &g in &dirty {
+            self.settle_group(g, now);
+            let old = self.groups.remove(&g);
+            if let Some(old) = &old {
+                for &(p, _) in &old.demand {
+                    self.groups_on[p].retain(|&x| x != g);
+                    frontier.push(p);
+                }
+                self.buffer_total -= old.buffer_bytes;
+            }
+            let Some(group) = d.state.groups.get(&g) else {
+                // Ended: its last member's processors were in its demand.
+                continue;
+            };
+            let mut pace = group_pace(problem, d, g, now);
+            if let Some(old) = old {
+                pace.produced = old.produced;
+                pace.batch = pace.batch.max(old.batch);
+            }
+            for &(p, _) in &pace.demand {
+                if !pace.waiting {
+                    self.groups_on[p].push(g);
+                }
+                frontier.push(p);
+            }
+            frontier.extend(group.members.iter().flat_map(|&t| d.state.tasks[t].processors.iter().copied()));
+            self.buffer_total += pace.buffer_bytes;
+            self.groups.insert(g, pace);
+        }
+        if std::mem::take(&mut self.membership_changed) {
+            self.buffer_peak = self.buffer_peak.max(self.buffer_total);
+        }
+
+        // The connected processors, and the running groups on them.
+        let mut procs: Vec<usize> = Vec::new();
+        let mut members: BTreeSet<GroupId> = BTreeSet::new();
+        while let Some(p) = frontier.pop() {
+            if self.visited[p] == stamp {
+                continue;
+            }
+            self.visited[p] = stamp;
+            procs.push(p);
+            for &g in &self.groups_on[p] {
+                if members.insert(g) {
+                    frontier.extend(self.groups[&g].demand.iter().map(|&(q, _)| q));
+                }
             }
         }
-        let mut all = compute.clone();
-        for &(p, share) in &g.prep {
-            *all.entry(p).or_default() += share * actual_prep_ns(problem, g.dataset, &g.stages, p);
+        procs.sort_unstable();
+        let ids: Vec<GroupId> = members.into_iter().collect();
+        let local: Vec<Demand> = ids
+            .iter()
+            .map(|g| {
+                let demand = &self.groups[g].demand;
+                demand.iter().map(|&(p, a)| (procs.binary_search(&p).expect("visited"), a)).collect()
+            })
+            .collect();
+        let (rates, _) = solve(&local, procs.len());
+
+        for &p in &procs {
+            self.settle_processor(p, now);
+            let clock = &mut self.procs[p];
+            clock.compute_util = 0.0;
+            clock.prep_util = 0.0;
+            clock.held = !d.state.processors[p].tasks.is_empty();
         }
-        ids.push(g.id);
-        demands.push(all.into_iter().collect());
-        compute_part.push(compute.into_iter().collect());
-    }
-    let (rates, _) = solve(&demands, np);
-    let mut compute_util = vec![0.0; np];
-    let mut prep_util = vec![0.0; np];
-    for (i, demand) in demands.iter().enumerate() {
-        for &(p, a) in demand {
-            prep_util[p] += rates[i] * a;
+        let mut changed = false;
+        for (k, g) in ids.iter().enumerate() {
+            let rate = rates[k];
+            let was = self.groups[g].rate;
+            if was != rate || dirty.contains(g) {
+                changed |= was != rate;
+                self.settle_group(*g, now);
+                self.groups.get_mut(g).expect("live").rate = rate;
+                // Re-base the members' steps at the new pace and reschedule them.
+                let members = d.state.groups[g].members.clone();
+                for t in members {
+                    let state = &mut d.state.tasks[t];
+                    state.steps_done = state.steps_at(now);
+                    state.steps_since = now;
+                    state.steps_per_ns = rate / problem.tasks[t].batch_size as f64;
+                    self.schedule(d, t);
+                }
+            }
+            let pace = &self.groups[g];
+            for &(p, a) in &pace.demand {
+                self.procs[p].prep_util += rate * a;
+            }
+            for &(p, a) in &pace.compute {
+                self.procs[p].compute_util += rate * a;
+                self.procs[p].prep_util -= rate * a;
+            }
         }
-        for &(p, a) in &compute_part[i] {
-            compute_util[p] += rates[i] * a;
-            prep_util[p] -= rates[i] * a;
+        // Groups that wait make no progress until they run again.
+        for g in &dirty {
+            if self.groups.get(g).is_some_and(|p| p.waiting) {
+                let members = d.state.groups[g].members.clone();
+                for t in members {
+                    let state = &mut d.state.tasks[t];
+                    state.steps_done = state.steps_at(now);
+                    state.steps_since = now;
+                    state.steps_per_ns = 0.0;
+                    self.version[t] += 1;
+                }
+            }
+        }
+        for &p in &procs {
+            let clock = &mut self.procs[p];
+            clock.prep_util = clock.prep_util.max(0.0);
+        }
+        if d.record_events && (changed || !dirty.is_empty()) {
+            // Recorded when the set of running groups or a pace differs from the last record.
+            let groups: Vec<(GroupId, f64)> =
+                self.groups.iter().filter(|(_, p)| !p.waiting).map(|(&g, p)| (g, p.rate * 1e9)).collect();
+            if groups != self.recorded {
+                let time = ns_to_secs(now);
+                let utilisation: Vec<f64> = self.procs.iter().map(|c| c.compute_util + c.prep_util).collect();
+                self.recorded.clone_from(&groups);
+                d.record(|| EventRecord::Rates { time, groups, utilisation });
+            }
         }
     }
-    for u in &mut prep_util {
-        *u = u.max(0.0);
-    }
-    Pace { groups: ids.into_iter().zip(rates).collect(), compute_util, prep_util }
 }
 
-/// Bytes held if every live group's buffer were full: capacity (in batches of its largest
-/// member) times the bytes per sample of each stream its consumers read (the tree's leaves).
-fn buffer_bytes(problem: &Problem, d: &Driver) -> u64 {
-    d.state
-        .groups
-        .values()
-        .map(|g| {
-            let batch = g.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0) as u64;
-            let tree = PrefixTree::build(problem, &g.members);
-            let leaf_bytes: u64 =
-                tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
-            problem.buffer_batches as u64 * batch * leaf_bytes
-        })
-        .sum()
+/// A group's demand as it stands: a group with a member on the move waits.
+fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPace {
+    let group = &d.state.groups[&g];
+    let waiting = group.members.iter().any(|&t| d.state.tasks[t].status == TaskStatus::Migrating);
+    let mut compute: Demand = Vec::new();
+    for &t in &group.members {
+        let procs = &d.state.tasks[t].processors;
+        let per_sample = actual_step_ns(problem, t, procs) / problem.tasks[t].batch_size as f64;
+        compute.extend(procs.iter().map(|&p| (p, per_sample)));
+    }
+    let compute = merge(compute);
+    let mut all = compute.clone();
+    all.extend(
+        group.prep.iter().map(|&(p, share)| (p, share * actual_prep_ns(problem, group.dataset, &group.stages, p))),
+    );
+    let batch = group.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0);
+    let tree = PrefixTree::build(problem, &group.members);
+    let leaf_bytes: u64 =
+        tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
+    GroupPace {
+        rate: 0.0,
+        waiting,
+        demand: merge(all),
+        compute,
+        reference_prep: reference_prep_ns(problem, group.dataset, &group.stages),
+        buffer_bytes: problem.buffer_batches as u64 * batch as u64 * leaf_bytes,
+        produced: 0.0,
+        batch: batch.max(1),
+        since: now,
+        dataset: group.dataset,
+    }
+}
+
+/// Sorts by processor and adds up the entries of each.
+fn merge(mut entries: Demand) -> Demand {
+    entries.sort_by_key(|e| e.0);
+    let mut merged: Demand = Vec::with_capacity(entries.len());
+    for (p, a) in entries {
+        match merged.last_mut() {
+            Some(last) if last.0 == p => last.1 += a,
+            _ => merged.push((p, a)),
+        }
+    }
+    merged
 }

@@ -23,6 +23,8 @@ pub struct Applied {
     pub moved: Vec<usize>,
     /// Whether any decision was carried out (the cluster may run differently now).
     pub any: bool,
+    /// Groups whose preprocessing was placed anew.
+    pub prep_placed: Vec<u64>,
 }
 
 pub struct Driver<'a> {
@@ -157,6 +159,7 @@ impl<'a> Driver<'a> {
                 Decision::PlacePrep { group, shares } => {
                     self.state.place_prep(problem, group, &shares)?;
                     self.record_prep(group, now);
+                    applied.prep_placed.push(group);
                 }
                 Decision::Move { task, to } => {
                     self.state.begin_move(problem, task, &to)?;

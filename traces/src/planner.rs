@@ -209,12 +209,16 @@ pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
         })
         .collect();
     members.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The pace after each finish: the slowest of those still running (a suffix maximum).
+    let mut slowest = vec![0.0f64; members.len() + 1];
+    for i in (0..members.len()).rev() {
+        slowest[i] = slowest[i + 1].max(members[i].1);
+    }
     let mut duration = 0.0;
     let mut done = 0.0;
-    for i in 0..members.len() {
-        let pace = members[i..].iter().map(|m| m.1).fold(0.0, f64::max);
-        duration += (members[i].0 - done) * pace;
-        done = members[i].0;
+    for (i, m) in members.iter().enumerate() {
+        duration += (m.0 - done) * slowest[i];
+        done = m.0;
     }
     duration
 }
