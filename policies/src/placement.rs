@@ -84,10 +84,10 @@ pub fn replace_prep(
             loads[p] -= old_units * share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
         }
     }
-    let mut per_unit: Vec<Option<f64>> =
-        (0..loads.len()).map(|p| view.prep_ns(stages, p).filter(|_| allowed[p])).collect();
+    let able = view.prep_ns_all(stages);
+    let mut per_unit: Vec<Option<f64>> = able.iter().enumerate().map(|(p, c)| c.filter(|_| allowed[p])).collect();
     if per_unit.iter().all(Option::is_none) {
-        per_unit = (0..loads.len()).map(|p| view.prep_ns(stages, p)).collect();
+        per_unit = able;
     }
     water_fill(loads, units, &per_unit)
 }
@@ -186,7 +186,7 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
                 Balance::Work => g.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max),
                 Balance::Rate => 1.0,
             };
-            (0..nprocs).map(|p| view.prep_ns(&stages, p).map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
+            view.prep_ns_all(&stages).into_iter().map(|c| c.map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
         })
         .collect();
     let items: Vec<Item> = members

@@ -44,6 +44,11 @@ impl<'a> View<'a> {
         self.step_ns(task, proc).map(|s| s * self.remaining_steps(task))
     }
 
+    /// [`View::prep_ns`] on every processor at once.
+    pub fn prep_ns_all(&self, stages: &[usize]) -> Vec<Option<f64>> {
+        self.problem.stages_ns_all(stages)
+    }
+
     /// Estimated nanoseconds to preprocess one sample of a group's stages on `proc`.
     pub fn prep_ns(&self, stages: &[usize], proc: usize) -> Option<f64> {
         self.problem.stages_ns(stages, proc)

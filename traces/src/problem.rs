@@ -109,7 +109,20 @@ impl Problem {
 
     /// Estimated nanoseconds to preprocess one sample through all of `stages` on `proc`.
     pub fn stages_ns(&self, stages: &[usize], proc: usize) -> Option<f64> {
-        stages.iter().map(|&s| self.stage_ns(s, proc)).sum()
+        let p = &self.processors[proc];
+        self.stages_s_of_kind(stages, p.kind).map(|s| s * NS_PER_S / p.prep_speed)
+    }
+
+    /// [`Problem::stages_ns`] on every processor, summing the stages once per processor type
+    /// (a policy asks this of every processor for every group it places).
+    pub fn stages_ns_all(&self, stages: &[usize]) -> Vec<Option<f64>> {
+        let by_kind: Vec<Option<f64>> = (0..self.types.len()).map(|k| self.stages_s_of_kind(stages, k)).collect();
+        self.processors.iter().map(|p| by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)).collect()
+    }
+
+    /// Estimated seconds per sample of `stages` on processors of `kind` at unit speed.
+    fn stages_s_of_kind(&self, stages: &[usize], kind: usize) -> Option<f64> {
+        stages.iter().map(|&s| self.stages[s].cost_s[kind]).sum()
     }
 
     /// Reference cost per sample of a set of stages: each stage on the processor where it is
