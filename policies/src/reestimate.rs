@@ -6,7 +6,8 @@
 //! prediction by more than `threshold`, a running task may move off the most loaded processor
 //! if that gains more than the migration costs — only while nothing is queued, since the base
 //! would otherwise refill the processor a move frees (measured: moving under a queueing `fifo`
-//! made it 1.6x slower).
+//! made it 1.6x slower). Each such correction also re-spreads every stream's preprocessing on
+//! the corrected estimates, as `min-idle` does when tasks finish.
 //!
 //! With exact estimates every factor stays 1 and nothing is moved: the schedule is the base's.
 
