@@ -39,8 +39,9 @@ pub fn rate_loads(view: &View) -> Vec<f64> {
         }
     }
     for g in view.state.groups.values() {
+        let cost = problem.stages_ns_on(&g.stages);
         for &(p, share) in &g.prep {
-            loads[p] += share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
+            loads[p] += share * cost(p).unwrap_or(0.0);
         }
     }
     loads
@@ -80,8 +81,9 @@ pub fn replace_prep(
             Balance::Work => view.group_remaining_samples(group),
             Balance::Rate => 1.0,
         };
+        let cost = view.problem.stages_ns_on(&g.stages);
         for &(p, share) in &g.prep {
-            loads[p] -= old_units * share * view.prep_ns(&g.stages, p).unwrap_or(0.0);
+            loads[p] -= old_units * share * cost(p).unwrap_or(0.0);
         }
     }
     let able = view.prep_ns_all(stages);

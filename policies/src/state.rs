@@ -212,7 +212,8 @@ impl ClusterState {
 
     /// Prep on the consumer's own processors that can run the stages, else on any that can.
     fn default_prep(&self, problem: &Problem, stages: &[usize], procs: &[usize]) -> Vec<(usize, f64)> {
-        let able = |p: &usize| problem.stages_ns(stages, *p).is_some();
+        let cost = problem.stages_ns_on(stages);
+        let able = |p: &usize| cost(*p).is_some();
         let mut on: Vec<usize> = procs.iter().copied().filter(able).collect();
         if on.is_empty() {
             on = (0..problem.processors.len()).filter(able).take(1).collect();
@@ -242,6 +243,7 @@ impl ClusterState {
         let Some(g) = self.groups.get(&group) else {
             return Err(DecisionError(format!("group {group} is not live")));
         };
+        let cost = problem.stages_ns_on(&g.stages);
         let mut merged: BTreeMap<usize, f64> = BTreeMap::new();
         for &(p, share) in shares {
             if p >= problem.processors.len() {
@@ -250,7 +252,7 @@ impl ClusterState {
             if !(share.is_finite() && share >= 0.0) {
                 return Err(DecisionError(format!("group {group}: share {share} is not a finite number >= 0")));
             }
-            if share > 0.0 && problem.stages_ns(&g.stages, p).is_none() {
+            if share > 0.0 && cost(p).is_none() {
                 return Err(DecisionError(format!(
                     "group {group}: {} cannot run its stages",
                     problem.processors[p].id

@@ -74,8 +74,9 @@ impl<'a> View<'a> {
         }
         for g in self.state.groups.values() {
             let samples = self.group_remaining_samples(g.id);
+            let cost = self.problem.stages_ns_on(&g.stages);
             for &(p, share) in &g.prep {
-                loads[p] += samples * share * self.prep_ns(&g.stages, p).unwrap_or(0.0);
+                loads[p] += samples * share * cost(p).unwrap_or(0.0);
             }
         }
         loads

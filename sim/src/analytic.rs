@@ -22,7 +22,7 @@
 //! The per-batch engine follows every batch and is the reference this engine is tested against.
 
 use crate::driver::{progress_marks, Applied, Driver, External};
-use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
+use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{Event, GroupId, Policy, TaskStatus};
@@ -456,9 +456,9 @@ fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPac
     }
     let compute = merge(compute);
     let mut all = compute.clone();
-    all.extend(
-        group.prep.iter().map(|&(p, share)| (p, share * actual_prep_ns(problem, group.dataset, &group.stages, p))),
-    );
+    let cost = problem.stages_ns_on(&group.stages);
+    let factor = problem.datasets[group.dataset].actual_prep_factor;
+    all.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p).unwrap_or(f64::INFINITY) * factor)));
     let batch = group.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0);
     let tree = PrefixTree::build(problem, &group.members);
     let leaf_bytes: u64 =

@@ -116,8 +116,18 @@ impl Problem {
     /// [`Problem::stages_ns`] on every processor, summing the stages once per processor type
     /// (a policy asks this of every processor for every group it places).
     pub fn stages_ns_all(&self, stages: &[usize]) -> Vec<Option<f64>> {
+        let on = self.stages_ns_on(stages);
+        (0..self.processors.len()).map(on).collect()
+    }
+
+    /// [`Problem::stages_ns`] of one set of stages as a function of the processor, the stages
+    /// summed once per processor type: for asking it of many processors.
+    pub fn stages_ns_on(&self, stages: &[usize]) -> impl Fn(usize) -> Option<f64> + '_ {
         let by_kind: Vec<Option<f64>> = (0..self.types.len()).map(|k| self.stages_s_of_kind(stages, k)).collect();
-        self.processors.iter().map(|p| by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)).collect()
+        move |proc| {
+            let p = &self.processors[proc];
+            by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
+        }
     }
 
     /// Estimated seconds per sample of `stages` on processors of `kind` at unit speed.
