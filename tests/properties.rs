@@ -162,7 +162,7 @@ proptest! {
     /// The improvement search never makes LPT's assignment worse.
     #[test]
     fn improvement_never_worse_than_lpt(sizes in prop::collection::vec(1u32..1000, 1..60), procs in 1usize..8) {
-        let items: Vec<Item> = sizes.iter().enumerate().map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s as f64); procs], memory: 0.0, group: None, duration: None }).collect();
+        let items: Vec<Item> = sizes.iter().enumerate().map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s as f64); procs].into(), memory: 0.0, group: None, duration: None }).collect();
         let (mut loads, mut mem) = (vec![0.0; procs], vec![f64::INFINITY; procs]);
         let (mut placement, reserved) = lpt(&items, &mut loads, &mut mem, None);
         let before = loads.iter().cloned().fold(0.0, f64::max);

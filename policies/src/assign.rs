@@ -2,6 +2,9 @@
 //! processing time (LPT) and water-filling of divisible preprocessing work. (The search that
 //! improves LPT's placement is in `improve`.)
 
+use crate::costs::Costs;
+use std::collections::BTreeSet;
+
 /// Something to place: a task with its gang size, its cost on each processor (`None` where it
 /// cannot run) and the memory it needs on each processor it uses. Items with the same `group`
 /// (tasks reading one stream) are kept together where that costs little.
@@ -9,12 +12,12 @@
 pub struct Item {
     pub task: usize,
     pub gang: usize,
-    pub cost: Vec<Option<f64>>,
+    pub cost: Costs,
     pub memory: f64,
     pub group: Option<usize>,
     /// How long it runs on each processor (nanoseconds), for deciding whether to wait for a
-    /// busy processor; `None`: the same as `cost`.
-    pub duration: Option<Vec<Option<f64>>>,
+    /// busy processor; `None`: the same as `cost`. Classed like `cost`.
+    pub duration: Option<Costs>,
 }
 
 /// How much sooner a task must finish by waiting for busy processors, rather than starting on
@@ -27,7 +30,7 @@ const AFFINITY_SLACK: f64 = 0.10;
 
 impl Item {
     pub(crate) fn size(&self) -> f64 {
-        self.cost.iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
+        self.cost.classes().iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
     }
 
     /// What the item costs on each processor of `procs`: a gang runs at its slowest member's pace.
@@ -50,22 +53,50 @@ pub struct Reservation<'a> {
 /// gangs are not starved by a stream of small tasks; and an item that would finish more than 5%
 /// sooner by waiting for busy processors waits and reserves them. Returns the placement and the
 /// reserved processors.
+///
+/// Items must share one class map (see [`Costs`]): within a class every processor costs the
+/// same, so an item only looks at the first eligible processors of each class in order of load
+/// (or of when they free up), not at every processor.
 pub fn lpt(
     items: &[Item],
     loads: &mut [f64],
     free_memory: &mut [f64],
     reservation: Option<&Reservation>,
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
+    let m = loads.len();
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
     let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
-    let mut reserved = vec![false; loads.len()];
+    let mut reserved = vec![false; m];
+    let Some(first) = items.first() else { return (placement, reserved) };
+    let class_of: Vec<usize> = (0..m).map(|p| first.cost.class(p)).collect();
+    let classes = first.cost.classes().len();
+    debug_assert!(items.iter().all(|it| it.cost.classes().len() == classes));
+    // Each class's processors by load (kept up to date as items land) and by when they free up.
+    let mut by_load: Vec<BTreeSet<(i64, usize)>> = vec![BTreeSet::new(); classes];
+    for p in 0..m {
+        by_load[class_of[p]].insert((order_key(loads[p]), p));
+    }
+    let by_frees: Vec<Vec<usize>> = match reservation {
+        Some(r) => {
+            let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
+            for p in 0..m {
+                by[class_of[p]].push(p);
+            }
+            for procs in &mut by {
+                procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
+            }
+            by
+        }
+        None => Vec::new(),
+    };
     let mut reserving = reservation;
     let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    let mut candidates: Vec<(f64, usize)> = Vec::with_capacity(loads.len());
-    let (mut waiting, mut now) = (Vec::with_capacity(loads.len()), Vec::with_capacity(loads.len()));
+    let mut candidates: Vec<(f64, usize)> = Vec::new();
+    let (mut waiting, mut now) = (Vec::new(), Vec::new());
     for i in order {
         let item = &items[i];
+        let gang = item.gang;
         if let Some(r) = reservation {
             // Where it would finish if it waited for busy processors to free up: on
             // heterogeneous clusters a long task can finish far sooner on a fast processor
@@ -75,20 +106,23 @@ pub fn lpt(
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
             let finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
                 f.clear();
-                f.extend(
-                    (0..loads.len())
-                        .filter(|&p| !reserved[p] && r.capacity[p] + 1e-9 >= item.memory)
-                        .filter(|&p| !now_only || free_memory[p] + 1e-9 >= item.memory)
-                        .filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))),
-                );
-                smallest_first(f, item.gang);
+                for (c, procs) in by_frees.iter().enumerate() {
+                    let Some(d) = duration.classes()[c] else { continue };
+                    let eligible = procs.iter().copied().filter(|&p| {
+                        !reserved[p]
+                            && r.capacity[p] + 1e-9 >= item.memory
+                            && (!now_only || free_memory[p] + 1e-9 >= item.memory)
+                    });
+                    f.extend(eligible.take(gang).map(|p| (r.frees_in[p] + d, p)));
+                }
+                smallest_first(f, gang);
             };
             finishes(false, &mut waiting);
             finishes(true, &mut now);
-            let finish = |c: &[(f64, usize)]| c.get(item.gang - 1).map_or(f64::INFINITY, |c| c.0);
-            if waiting.len() >= item.gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
+            let finish = |c: &[(f64, usize)]| c.get(gang - 1).map_or(f64::INFINITY, |c| c.0);
+            if waiting.len() >= gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
                 // Wait, and keep the busy processors it waits for.
-                for &(_, p) in &waiting[..item.gang] {
+                for &(_, p) in &waiting[..gang] {
                     if free_memory[p] + 1e-9 < item.memory {
                         reserved[p] = true;
                     }
@@ -96,36 +130,37 @@ pub fn lpt(
                 continue;
             }
         }
+        let fits = |p: usize| !reserved[p] && free_memory[p] + 1e-9 >= item.memory;
         candidates.clear();
-        candidates.extend((0..loads.len()).filter_map(|p| {
-            let cost = item.cost[p]?;
-            (!reserved[p] && free_memory[p] + 1e-9 >= item.memory).then_some((loads[p] + cost, p))
-        }));
-        // Only the best `gang` matter: select them rather than sort every processor.
-        smallest_first(&mut candidates, item.gang);
-        if candidates.len() < item.gang {
+        for (c, procs) in by_load.iter().enumerate() {
+            let Some(cost) = item.cost.classes()[c] else { continue };
+            let eligible = procs.iter().map(|&(_, p)| p).filter(|&p| fits(p));
+            candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
+        }
+        smallest_first(&mut candidates, gang);
+        if candidates.len() < gang {
             if let Some(r) = reserving.take() {
-                let mut able: Vec<usize> = (0..loads.len())
-                    .filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory)
-                    .collect();
+                let mut able: Vec<usize> =
+                    (0..m).filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory).collect();
                 able.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
-                for &p in able.iter().take(item.gang) {
+                for &p in able.iter().take(gang) {
                     reserved[p] = true;
                 }
             }
             continue;
         }
-        let mut procs: Vec<usize> = candidates[..item.gang].iter().map(|c| c.1).collect();
-        if let (1, Some(g)) = (item.gang, item.group) {
+        let mut procs: Vec<usize> = candidates[..gang].iter().map(|c| c.1).collect();
+        if let (1, Some(g)) = (gang, item.group) {
             let best = candidates[0].0;
             // The best processor already holding the group, if within the slack.
             let home = group_procs.get(&g).and_then(|hs| {
-                candidates
-                    .iter()
-                    .filter(|c| hs.contains(&c.1) && c.0 <= best * (1.0 + AFFINITY_SLACK))
+                hs.iter()
+                    .filter(|&&p| fits(p))
+                    .filter_map(|&p| Some((loads[p] + item.cost[p]?, p)))
+                    .filter(|c| c.0 <= best * (1.0 + AFFINITY_SLACK))
                     .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
             });
-            if let Some(&(_, p)) = home {
+            if let Some((_, p)) = home {
                 procs = vec![p];
             }
         }
@@ -135,12 +170,21 @@ pub fn lpt(
         }
         let cost = item.cost_on(&procs);
         for &p in &procs {
+            let set = &mut by_load[class_of[p]];
+            set.remove(&(order_key(loads[p]), p));
             loads[p] += cost;
+            set.insert((order_key(loads[p]), p));
             free_memory[p] -= item.memory;
         }
         placement[i] = Some(procs);
     }
     (placement, reserved)
+}
+
+/// A key that orders floats as `total_cmp` does.
+fn order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 /// Orders the `k` smallest (by value, then processor) first and sorted; the rest follow in no
@@ -210,7 +254,7 @@ mod tests {
             .map(|(t, &s)| Item {
                 task: t,
                 gang: 1,
-                cost: vec![Some(s); procs],
+                cost: vec![Some(s); procs].into(),
                 memory: 0.0,
                 group: None,
                 duration: None,

@@ -224,7 +224,7 @@ mod tests {
             .map(|(t, &s)| Item {
                 task: t,
                 gang: 1,
-                cost: vec![Some(s); procs],
+                cost: vec![Some(s); procs].into(),
                 memory: 0.0,
                 group: None,
                 duration: None,
@@ -259,8 +259,22 @@ mod tests {
     fn different_processors_use_their_own_costs() {
         // One item twice as slow on the second processor: 4 on the first costs 8 there.
         let its = vec![
-            Item { task: 0, gang: 1, cost: vec![Some(4.0), Some(8.0)], memory: 0.0, group: None, duration: None },
-            Item { task: 1, gang: 1, cost: vec![Some(3.0), Some(6.0)], memory: 0.0, group: None, duration: None },
+            Item {
+                task: 0,
+                gang: 1,
+                cost: vec![Some(4.0), Some(8.0)].into(),
+                memory: 0.0,
+                group: None,
+                duration: None,
+            },
+            Item {
+                task: 1,
+                gang: 1,
+                cost: vec![Some(3.0), Some(6.0)].into(),
+                memory: 0.0,
+                group: None,
+                duration: None,
+            },
         ];
         let mut placement = vec![Some(vec![0]), Some(vec![0])];
         let (mut loads, mut mem) = (vec![7.0, 0.0], vec![f64::INFINITY; 2]);

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod assign;
+pub mod costs;
 pub mod event;
 pub mod exact;
 pub mod fifo;

@@ -3,13 +3,15 @@
 //! list-scheduling reference that `min-makespan` must never do worse than.
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, Balance};
+use crate::placement::{may_place, place_pending, Balance, PlanCache};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
 
 #[derive(Debug, Default)]
-pub struct Lpt;
+pub struct Lpt {
+    cache: PlanCache,
+}
 
 impl Policy for Lpt {
     fn name(&self) -> String {
@@ -20,6 +22,6 @@ impl Policy for Lpt {
         if !may_place(event, view) {
             return Vec::new();
         }
-        place_pending(view, Cap::Max(1), 0, Balance::Work)
+        place_pending(view, Cap::Max(1), 0, Balance::Work, &mut self.cache)
     }
 }

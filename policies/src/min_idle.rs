@@ -5,7 +5,7 @@
 //! consumers left, rather than leaving them idle or their consumers stalled.
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, prep_candidates, rate_loads, replace_prep, Balance};
+use crate::placement::{may_place, place_pending, prep_candidates, rate_loads, replace_prep, Balance, PlanCache};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
@@ -13,11 +13,18 @@ use coprep_traces::planner::Cap;
 #[derive(Debug)]
 pub struct MinIdle {
     pub cap: Cap,
+    cache: PlanCache,
+}
+
+impl MinIdle {
+    pub fn new(cap: Cap) -> Self {
+        MinIdle { cap, cache: PlanCache::default() }
+    }
 }
 
 impl Default for MinIdle {
     fn default() -> Self {
-        MinIdle { cap: Cap::Auto }
+        MinIdle::new(Cap::Auto)
     }
 }
 
@@ -45,7 +52,7 @@ impl Policy for MinIdle {
         }
         // Placement reads the view, so prep moves above only take effect on the next event;
         // pending tasks are placed against the loads as they stand.
-        decisions.extend(place_pending(view, self.cap, 0, Balance::Rate));
+        decisions.extend(place_pending(view, self.cap, 0, Balance::Rate, &mut self.cache));
         decisions
     }
 }

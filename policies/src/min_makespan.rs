@@ -5,7 +5,7 @@
 //! estimates. Each group's preprocessing is spread over the least loaded processors.
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, Balance};
+use crate::placement::{may_place, place_pending, Balance, PlanCache};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
@@ -14,11 +14,18 @@ use coprep_traces::planner::Cap;
 pub struct MinMakespan {
     pub cap: Cap,
     pub improve: usize,
+    cache: PlanCache,
+}
+
+impl MinMakespan {
+    pub fn new(cap: Cap, improve: usize) -> Self {
+        MinMakespan { cap, improve, cache: PlanCache::default() }
+    }
 }
 
 impl Default for MinMakespan {
     fn default() -> Self {
-        MinMakespan { cap: Cap::Auto, improve: 1000 }
+        MinMakespan::new(Cap::Auto, 1000)
     }
 }
 
@@ -31,6 +38,6 @@ impl Policy for MinMakespan {
         if !may_place(event, view) {
             return Vec::new();
         }
-        place_pending(view, self.cap, self.improve, Balance::Work)
+        place_pending(view, self.cap, self.improve, Balance::Work, &mut self.cache)
     }
 }

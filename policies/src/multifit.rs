@@ -20,8 +20,8 @@ const STEPS: usize = 20;
 pub fn multifit(items: &[Item], loads: &[f64], free_memory: &[f64], upper: f64) -> Option<Packing> {
     let mut sizes = Vec::with_capacity(items.len());
     for item in items {
-        let first = item.cost.first().copied().flatten()?;
-        if item.gang != 1 || item.cost.iter().any(|c| *c != Some(first)) {
+        let first = item.cost.classes().first().copied().flatten()?;
+        if item.gang != 1 || item.cost.classes().iter().any(|c| *c != Some(first)) {
             return None;
         }
         sizes.push(first);
@@ -81,7 +81,7 @@ mod tests {
             .map(|(t, &s)| Item {
                 task: t,
                 gang: 1,
-                cost: vec![Some(s); procs],
+                cost: vec![Some(s); procs].into(),
                 memory: 0.0,
                 group: None,
                 duration: None,
@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn declines_items_it_cannot_model() {
         let mut its = items(&[3.0, 2.0], 2);
-        its[0].cost[1] = Some(6.0);
+        its[0].cost = vec![Some(3.0), Some(6.0)].into();
         assert!(multifit(&its, &[0.0, 0.0], &[f64::INFINITY; 2], 10.0).is_none());
     }
 }

@@ -4,12 +4,15 @@
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
 use crate::assign::{lpt, water_fill, Item, Reservation};
+use crate::costs::Costs;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
 use crate::multifit::multifit;
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
+use coprep_traces::Problem;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What the placement balances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +111,33 @@ pub fn arrival_cannot_start(event: &Event, view: &View) -> bool {
     room < t.gang as usize
 }
 
+/// What a policy keeps between rounds to plan faster: the automatic cap last resolved for each
+/// dataset, with a fingerprint of the tasks it was resolved over (the same tasks give the same
+/// cap, and most rounds change one dataset at most).
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    caps: BTreeMap<usize, ((usize, u64), usize)>,
+}
+
+/// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
+fn fingerprint(tasks: &[usize]) -> (usize, u64) {
+    let mix = |t: usize| {
+        let mut z = (t as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    (tasks.len(), tasks.iter().fold(0u64, |acc, &t| acc.wrapping_add(mix(t))))
+}
+
 /// Decisions that start every pending task that fits now.
-pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Balance) -> Vec<Decision> {
+pub fn place_pending(
+    view: &View,
+    cap: Cap,
+    improve_rounds: usize,
+    balance: Balance,
+    cache: &mut PlanCache,
+) -> Vec<Decision> {
     let problem = view.problem;
     let nprocs = problem.processors.len();
     let most_free = (0..nprocs).map(|p| view.free_memory(p)).fold(f64::NEG_INFINITY, f64::max);
@@ -161,8 +189,21 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     let groups = form_groups_by(problem, &pending, |dataset, members| {
         let mut all: Vec<usize> = live_consumers(view, dataset).chain(members.iter().copied()).collect();
-        sort_by_pipeline(problem, &mut all);
-        let k = resolve_cap(problem, &all, cap, nprocs);
+        let k = match cap {
+            Cap::Auto => {
+                let print = fingerprint(&all);
+                match cache.caps.get(&dataset) {
+                    Some(&(seen, k)) if seen == print => k,
+                    _ => {
+                        sort_by_pipeline(problem, &mut all);
+                        let k = resolve_cap(problem, &all, cap, nprocs);
+                        cache.caps.insert(dataset, (print, k));
+                        k
+                    }
+                }
+            }
+            fixed => resolve_cap(problem, &all, fixed, nprocs),
+        };
         sizes.insert(dataset, k);
         k
     });
@@ -180,6 +221,7 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread.
+    let (class_of, reps) = processor_classes(problem);
     let prep_share: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| {
@@ -188,7 +230,8 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
                 Balance::Work => g.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max),
                 Balance::Rate => 1.0,
             };
-            view.prep_ns_all(&stages).into_iter().map(|c| c.map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
+            let cost = problem.stages_ns_on(&stages);
+            reps.iter().map(|&p| cost(p).map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
         })
         .collect();
     let items: Vec<Item> = members
@@ -199,18 +242,23 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
                 Balance::Work => task.steps as f64,
                 Balance::Rate => 1.0 / task.batch_size as f64,
             };
-            let cost = (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * units + prep_share[gi][p])).collect();
+            let share = &prep_share[gi];
+            let cost =
+                reps.iter().enumerate().map(|(c, &p)| view.step_ns(t, p).map(|s| s * units + share[c])).collect();
             // In time, whatever is balanced: its steps and its share of preprocessing.
-            let prep_time = |p: usize| prep_share[gi][p] * if balance == Balance::Rate { task.samples() } else { 1.0 };
-            let duration =
-                (0..nprocs).map(|p| view.step_ns(t, p).map(|s| s * task.steps as f64 + prep_time(p))).collect();
+            let prep_time = |c: usize| share[c] * if balance == Balance::Rate { task.samples() } else { 1.0 };
+            let duration = reps
+                .iter()
+                .enumerate()
+                .map(|(c, &p)| view.step_ns(t, p).map(|s| s * task.steps as f64 + prep_time(c)))
+                .collect();
             Item {
                 task: t,
                 gang: task.gang as usize,
-                cost,
+                cost: Costs::per_class(cost, class_of.clone()),
                 memory: task.memory_gb,
                 group: Some(gi),
-                duration: Some(duration),
+                duration: Some(Costs::per_class(duration, class_of.clone())),
             }
         })
         .collect();
@@ -220,7 +268,7 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
     let placement = assign_items(&items, &mut loads, &mut free_memory, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
-            loads[p] -= prep_share[members[i].0][p];
+            loads[p] -= prep_share[members[i].0][class_of[p]];
         }
     }
 
@@ -271,6 +319,26 @@ pub fn place_pending(view: &View, cap: Cap, improve_rounds: usize, balance: Bala
         decisions.push(Decision::PlacePrep { group: id, shares });
     }
     decisions
+}
+
+/// Groups processors that cost the same for everything (same type, speeds and memory): each
+/// processor's class, and one processor of each class.
+fn processor_classes(problem: &Problem) -> (Arc<[usize]>, Vec<usize>) {
+    let key = |p: usize| {
+        let info = &problem.processors[p];
+        (info.kind, info.compute_speed.to_bits(), info.prep_speed.to_bits(), info.memory_gb.to_bits())
+    };
+    let mut reps: Vec<usize> = Vec::new();
+    let mut seen = BTreeMap::new();
+    let class_of: Vec<usize> = (0..problem.processors.len())
+        .map(|p| {
+            *seen.entry(key(p)).or_insert_with(|| {
+                reps.push(p);
+                reps.len() - 1
+            })
+        })
+        .collect();
+    (class_of.into(), reps)
 }
 
 /// LPT, improved by exchanges; where every item fits now and costs the same everywhere, also

@@ -37,7 +37,7 @@ pub fn parse_policy(spec: &str) -> Result<Box<dyn Policy>, InputError> {
     let policy: Box<dyn Policy> =
         match name {
             "fifo" => Box::new(Fifo),
-            "lpt" => Box::new(Lpt),
+            "lpt" => Box::new(Lpt::default()),
             "min-makespan" => {
                 let mut p = MinMakespan::default();
                 if let Some(v) = take("cap") {
