@@ -123,3 +123,9 @@ pub fn shapes(max_steps: u64) -> impl Strategy<Value = Shape> {
             memory,
         })
 }
+
+/// Cases per property: `default`, or `PROPTEST_CASES` when set (a count written in a test's
+/// config would otherwise override the variable).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
