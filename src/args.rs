@@ -30,6 +30,8 @@ pub enum Command {
     },
     /// List the policies and their parameters
     Policies,
+    /// List the GPU adapters the executor can use (name, backend, type, limits)
+    Devices,
     /// Measure policy quality against the optimum, or simulator speed at scale
     Bench {
         #[command(subcommand)]

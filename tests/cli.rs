@@ -254,3 +254,16 @@ fn bench_speed_measures_each_run_in_its_own_process() {
         assert!(cells[8].parse::<f64>().unwrap() > 0.0, "peak memory is read: {row}");
     }
 }
+
+#[test]
+fn devices_lists_adapters_or_says_how_to_get_one() {
+    let out = coprep(&["devices"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // One line per adapter ("0: name (backend, type, ...) max buffer ..."), or the notice.
+    let listed = text.lines().filter(|l| l.contains(" max buffer ") && l.contains("MiB")).count();
+    assert!(listed > 0 || text.contains("no GPU adapter found"), "{text}");
+    if std::env::var("COPREP_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+        assert!(listed > 0, "COPREP_REQUIRE_GPU=1 but: {text}");
+    }
+}

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod engines;
 mod formats;
+mod gpu;
 mod hand_worked;
 mod importers;
 mod properties;

@@ -1,0 +1,167 @@
+//! One opened device and what every kernel needs from it: buffers in and out, a compiled
+//! pipeline, a dispatch. Shader and pipeline errors are captured and returned, not left to
+//! wgpu's default handler (which panics), so a bad kernel fails its task, not the process.
+
+use crate::devices;
+use wgpu::util::DeviceExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter found (install a Vulkan driver, e.g. Mesa's lavapipe: mesa-vulkan-drivers)")]
+    NoAdapter,
+    #[error("opening {device}: {message}")]
+    Open { device: String, message: String },
+    #[error("kernel {kernel} failed validation: {message}")]
+    Validation { kernel: String, message: String },
+    #[error("{what} needs {needed} bytes, more than {device} allows ({limit})")]
+    TooLarge { what: String, needed: u64, limit: u64, device: String },
+    #[error("reading results back from {device}: {message}")]
+    Readback { device: String, message: String },
+}
+
+/// A device and its queue.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub name: String,
+    limits: wgpu::Limits,
+}
+
+/// A compiled compute kernel: its pipeline and the layout of its bindings.
+pub struct Kernel {
+    pub name: String,
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl Gpu {
+    /// Opens `adapter` with every limit it offers (large buffers for data sets and models).
+    pub fn open(adapter: &wgpu::Adapter) -> Result<Gpu, GpuError> {
+        let name = adapter.get_info().name;
+        let limits = adapter.limits();
+        let descriptor =
+            wgpu::DeviceDescriptor { label: Some("coprep"), required_limits: limits.clone(), ..Default::default() };
+        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
+            .map_err(|e| GpuError::Open { device: name.clone(), message: e.to_string() })?;
+        Ok(Gpu { device, queue, name, limits })
+    }
+
+    /// The first device the environment allows.
+    pub fn first() -> Result<Gpu, GpuError> {
+        let adapter = devices::adapters().into_iter().next().ok_or(GpuError::NoAdapter)?;
+        Gpu::open(&adapter)
+    }
+
+    /// Compiles a WGSL kernel (entry point `main`), reporting validation errors.
+    pub fn kernel(&self, name: &str, wgsl: &str) -> Result<Kernel, GpuError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(name),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        match pollster::block_on(scope.pop()) {
+            Some(error) => Err(GpuError::Validation { kernel: name.to_string(), message: error.to_string() }),
+            None => Ok(Kernel { name: name.to_string(), pipeline }),
+        }
+    }
+
+    /// A storage buffer holding `bytes`, checked against the device's limits.
+    pub fn upload(&self, what: &str, bytes: &[u8]) -> Result<wgpu::Buffer, GpuError> {
+        self.check_size(what, bytes.len() as u64)?;
+        Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(what),
+            contents: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        }))
+    }
+
+    /// A zeroed storage buffer of `size` bytes.
+    pub fn output(&self, what: &str, size: u64) -> Result<wgpu::Buffer, GpuError> {
+        self.check_size(what, size)?;
+        Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(what),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        }))
+    }
+
+    /// A uniform buffer of kernel parameters.
+    pub fn uniform(&self, what: &str, bytes: &[u8]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(what),
+            contents: bytes,
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    fn check_size(&self, what: &str, needed: u64) -> Result<(), GpuError> {
+        let limit = self.limits.max_storage_buffer_binding_size;
+        if needed > limit {
+            return Err(GpuError::TooLarge { what: what.to_string(), needed, limit, device: self.name.clone() });
+        }
+        Ok(())
+    }
+
+    /// Runs `kernel` once over `workgroups`, its bindings in order as group 0.
+    pub fn dispatch(&self, kernel: &Kernel, bindings: &[&wgpu::Buffer], workgroups: (u32, u32, u32)) {
+        let layout = kernel.pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = bindings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&kernel.name),
+            layout: &layout,
+            entries: &entries,
+        });
+        let mut encoder =
+            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&kernel.name) });
+        {
+            let mut pass = encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&kernel.name), timestamp_writes: None });
+            pass.set_pipeline(&kernel.pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(workgroups.0, workgroups.1, workgroups.2);
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+
+    /// Copies a buffer back to the host (waits for the work before it).
+    pub fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
+        let size = buffer.size();
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder =
+            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            let _ = sender.send(result);
+        });
+        let fail = |message: String| GpuError::Readback { device: self.name.clone(), message };
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| fail(e.to_string()))?;
+        receiver.recv().map_err(|e| fail(e.to_string()))?.map_err(|e| fail(e.to_string()))?;
+        let bytes = staging.get_mapped_range(..).map_err(|e| fail(e.to_string()))?.to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+
+    /// Reads a buffer of `f32`s back.
+    pub fn read_f32(&self, buffer: &wgpu::Buffer) -> Result<Vec<f32>, GpuError> {
+        Ok(bytemuck::cast_slice(&self.read(buffer)?).to_vec())
+    }
+}

@@ -1,0 +1,57 @@
+//! Tiled matrix multiply (`matmul.wgsl`), the core of the MLP's forward and backward passes.
+
+use crate::gpu::{Gpu, GpuError, Kernel};
+
+pub const WGSL: &str = include_str!("matmul.wgsl");
+const TILE: usize = 16;
+
+/// The plain-Rust reference: `c = a x b`, row-major, `a` m x k, `b` k x n, summed in k order.
+pub fn reference(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0.0f32;
+            for p in 0..k {
+                acc += a[i * k + p] * b[p * n + j];
+            }
+            c[i * n + j] = acc;
+        }
+    }
+    c
+}
+
+pub struct MatMul {
+    kernel: Kernel,
+}
+
+impl MatMul {
+    pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        Ok(MatMul { kernel: gpu.kernel("matmul", WGSL)? })
+    }
+
+    /// `a x b` on `gpu`.
+    pub fn run(&self, gpu: &Gpu, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, GpuError> {
+        assert_eq!((a.len(), b.len()), (m * k, k * n), "matrix shapes");
+        let da = gpu.upload("matmul a", bytemuck::cast_slice(a))?;
+        let db = gpu.upload("matmul b", bytemuck::cast_slice(b))?;
+        let dc = gpu.output("matmul c", (m * n * 4) as u64)?;
+        let dims = [m as u32, n as u32, k as u32, 0];
+        let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
+        let groups = (n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1);
+        gpu.dispatch(&self.kernel, &[&da, &db, &dc, &uniform], groups);
+        gpu.read_f32(&dc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reference_by_hand() {
+        // [1 2; 3 4] x [5 6; 7 8] = [19 22; 43 50]; a 1x3 by 3x1 is a dot product.
+        assert_eq!(
+            super::reference(&[1.0, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0], 2, 2, 2),
+            vec![19.0, 22.0, 43.0, 50.0]
+        );
+        assert_eq!(super::reference(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0], 1, 3, 1), vec![32.0]);
+    }
+}
