@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// A file of the shared data. In CI (which always has `../shared`) a missing file fails the
 /// test; elsewhere the test is skipped with a notice.
-fn shared(rel: &str) -> Option<PathBuf> {
+pub fn shared(rel: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
     if path.is_file() {
         return Some(path);

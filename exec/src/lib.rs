@@ -6,6 +6,7 @@
 //! choose the devices; with Mesa's lavapipe installed a machine without a GPU has a Vulkan
 //! device on the CPU.
 
+pub mod data;
 pub mod devices;
 pub mod gpu;
 pub mod kernels;
