@@ -83,3 +83,66 @@ fn buffers_beyond_the_device_limit_are_refused() {
         other => panic!("expected TooLarge, got {:?}", other.map(|_| ())),
     }
 }
+
+fn close(got: &[f32], want: &[f32], tol: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * w.abs().max(1.0), "{what} at {i}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn bias_relu_matches_its_reference() {
+    let Some(gpu) = gpu() else { return };
+    let kernel = coprep_exec::kernels::bias_relu::BiasRelu::new(&gpu).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for (rows, cols) in [(1, 1), (3, 10), (257, 33)] {
+        let x: Vec<f32> = (0..rows * cols).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let bias: Vec<f32> = (0..cols).map(|_| rng.random_range(-1.0..1.0)).collect();
+        for relu in [false, true] {
+            let got = kernel.run(&gpu, &x, &bias, relu).unwrap();
+            close(&got, &coprep_exec::kernels::bias_relu::reference(&x, &bias, relu), 0.0, "bias_relu");
+        }
+    }
+}
+
+#[test]
+fn softmax_cross_entropy_matches_its_reference() {
+    let Some(gpu) = gpu() else { return };
+    let kernel = coprep_exec::kernels::softmax_xent::SoftmaxXent::new(&gpu).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for (rows, classes) in [(1, 2), (5, 10), (130, 10)] {
+        // Large logits too: the kernel must subtract the row maximum to stay finite.
+        let logits: Vec<f32> = (0..rows * classes).map(|_| rng.random_range(-30.0..30.0)).collect();
+        let labels: Vec<u32> = (0..rows).map(|_| rng.random_range(0..classes as u32)).collect();
+        let (grad, loss) = kernel.run(&gpu, &logits, &labels, classes).unwrap();
+        let (want_grad, want_loss) = coprep_exec::kernels::softmax_xent::reference(&logits, &labels, classes);
+        // exp and log differ between the GPU and Rust's libm by a few ulps.
+        close(&loss, &want_loss, 1e-5, "loss");
+        close(&grad, &want_grad, 1e-5, "gradient");
+        // Each gradient row sums to zero (softmax sums to one, minus the one-hot).
+        for r in 0..rows {
+            let sum: f32 = grad[r * classes..(r + 1) * classes].iter().sum();
+            assert!(sum.abs() < 1e-5, "row {r} sums to {sum}");
+        }
+    }
+}
+
+#[test]
+fn sgd_momentum_matches_its_reference() {
+    let Some(gpu) = gpu() else { return };
+    let kernel = coprep_exec::kernels::sgd::Sgd::new(&gpu).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let n = 1000;
+    let mut w: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let mut v = vec![0.0f32; n];
+    let (mut rw, mut rv) = (w.clone(), v.clone());
+    // Three steps, so the velocity carries over.
+    for _ in 0..3 {
+        let g: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        (w, v) = kernel.run(&gpu, &w, &v, &g, 0.1, 0.9).unwrap();
+        coprep_exec::kernels::sgd::reference(&mut rw, &mut rv, &g, 0.1, 0.9);
+    }
+    close(&w, &rw, 1e-6, "weights");
+    close(&v, &rv, 1e-6, "velocities");
+}

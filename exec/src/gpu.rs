@@ -165,3 +165,10 @@ impl Gpu {
         Ok(bytemuck::cast_slice(&self.read(buffer)?).to_vec())
     }
 }
+
+/// Workgroups for `count` items, `per_group` each, over x and (past 65,535 groups) y; kernels
+/// index `id.x + id.y * num_workgroups.x * per_group`.
+pub fn linear_groups(count: u64, per_group: u64) -> (u32, u32, u32) {
+    let groups = count.div_ceil(per_group).max(1);
+    (groups.min(65_535) as u32, groups.div_ceil(65_535) as u32, 1)
+}

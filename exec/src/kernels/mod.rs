@@ -1,5 +1,8 @@
 //! The kernels, one WGSL file per operation, each with a plain-Rust reference it is tested
 //! against.
 
+pub mod bias_relu;
 pub mod matmul;
 pub mod normalize;
+pub mod sgd;
+pub mod softmax_xent;

@@ -1,6 +1,6 @@
 //! u8 → f32 decode and per-channel normalisation (`normalize.wgsl`), up to 4 interleaved channels.
 
-use crate::gpu::{Gpu, GpuError, Kernel};
+use crate::gpu::{linear_groups, Gpu, GpuError, Kernel};
 
 pub const WGSL: &str = include_str!("normalize.wgsl");
 const WORKGROUP: u64 = 256;
@@ -57,9 +57,7 @@ impl Normalize {
             params[8 + c] = norm.inv_std()[c].to_bits();
         }
         let uniform = gpu.uniform("normalize params", bytemuck::cast_slice(&params));
-        let groups = count.div_ceil(WORKGROUP).max(1);
-        let (x, y) = (groups.min(65_535), groups.div_ceil(65_535));
-        gpu.dispatch(&self.kernel, &[&input, &output, &uniform], (x as u32, y as u32, 1));
+        gpu.dispatch(&self.kernel, &[&input, &output, &uniform], linear_groups(count, WORKGROUP));
         let mut out = gpu.read_f32(&output)?;
         out.truncate(count as usize);
         Ok(out)
