@@ -146,3 +146,36 @@ fn sgd_momentum_matches_its_reference() {
     close(&w, &rw, 1e-6, "weights");
     close(&v, &rv, 1e-6, "velocities");
 }
+
+#[test]
+fn augmentations_match_their_references_and_ignore_batching() {
+    use coprep_exec::kernels::augment::{Augment, AugmentKernel};
+    use coprep_exec::kernels::random::{Batch, Stream};
+    let Some(gpu) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    let batch = Batch { n: 6, h: 9, w: 7, c: 3 };
+    let src: Vec<f32> = (0..batch.len()).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let stream = Stream { seed: 42, epoch: 3, first: 100 };
+    let ops = [
+        Augment::Crop { pad: 2 },
+        Augment::Flip { p: 0.5 },
+        Augment::Jitter { contrast: 0.2, brightness: 0.2 },
+        Augment::Noise { sigma: 0.1 },
+    ];
+    for op in ops {
+        let kernel = AugmentKernel::new(&gpu, op).unwrap();
+        let got = kernel.run(&gpu, &src, batch, stream).unwrap();
+        let want = op.reference(&src, batch, stream);
+        // Crop and flip move values, jitter is one multiply-add: exact. Noise goes through log
+        // and cos, which differ between the device and Rust by a few ulps.
+        let tol = if matches!(op, Augment::Noise { .. }) { 1e-5 } else { 0.0 };
+        close(&got, &want, tol, op.name());
+        assert_ne!(got, src, "{} changed nothing", op.name());
+        // The last two images alone, as a batch of their own starting at their sample index,
+        // come out the same: a sample's augmentation does not depend on its batch.
+        let tail = Batch { n: 2, ..batch };
+        let per = batch.h * batch.w * batch.c;
+        let alone = kernel.run(&gpu, &src[4 * per..], tail, Stream { first: 104, ..stream }).unwrap();
+        assert_eq!(alone, got[4 * per..].to_vec(), "{}", op.name());
+    }
+}

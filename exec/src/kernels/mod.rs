@@ -1,8 +1,10 @@
 //! The kernels, one WGSL file per operation, each with a plain-Rust reference it is tested
 //! against.
 
+pub mod augment;
 pub mod bias_relu;
 pub mod matmul;
 pub mod normalize;
+pub mod random;
 pub mod sgd;
 pub mod softmax_xent;
