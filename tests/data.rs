@@ -19,6 +19,9 @@ fn digits_read_whole() {
     assert_eq!((set.pixels.iter().min(), set.pixels.iter().max()), (Some(&0), Some(&255)));
     let (train, held_out) = set.split(1500);
     assert_eq!((train.len(), held_out.len()), (1500, 297));
+    let (train, held_out) = set.split_every(6);
+    assert_eq!((train.len(), held_out.len()), (1498, 299));
+    assert_eq!((held_out.labels[0], held_out.image(0)), (set.labels[5], set.image(5)));
 }
 
 #[test]

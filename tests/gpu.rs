@@ -179,3 +179,60 @@ fn augmentations_match_their_references_and_ignore_batching() {
         assert_eq!(alone, got[4 * per..].to_vec(), "{}", op.name());
     }
 }
+
+#[test]
+fn backward_kernels_match_their_references() {
+    use coprep_exec::kernels::backward::{column_sum_reference, relu_grad_reference, Backward};
+    let Some(gpu) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let matmul = MatMul::new(&gpu).unwrap();
+    for (m, k, n) in [(3, 5, 2), (17, 40, 33)] {
+        for (ta, tb) in [(true, false), (false, true), (true, true)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let got = matmul.run_t(&gpu, &a, &b, (m, k, n), (ta, tb)).unwrap();
+            close(&got, &matmul::reference_t(&a, &b, m, k, n, ta, tb), 1e-6 * k as f32, "matmul transposed");
+        }
+    }
+    let backward = Backward::new(&gpu).unwrap();
+    let grad: Vec<f32> = (0..300).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let act: Vec<f32> = (0..300).map(|_| rng.random_range(-1.0..1.0f32).max(0.0)).collect();
+    close(&backward.relu_grad(&gpu, &grad, &act).unwrap(), &relu_grad_reference(&grad, &act), 0.0, "relu_grad");
+    close(&backward.column_sum(&gpu, &grad, 30).unwrap(), &column_sum_reference(&grad, 30), 1e-6, "column sums");
+}
+
+#[test]
+fn an_mlp_learns_the_digits() {
+    use coprep_exec::mlp::{Mlp, MlpKernels};
+    let Some(gpu) = gpu() else { return };
+    let Some(path) = crate::importers::shared("digits/digits.csv.gz") else { return };
+    let set = coprep_exec::data::digits::read(&path).unwrap();
+    // Every sixth image held out (299 of 1,797), spread over the file.
+    let (train, held_out) = set.split_every(6);
+    let norm = Normalization { mean: [0.5; 4], std: [0.5; 4], channels: 1 };
+    let decode = Normalize::new(&gpu).unwrap();
+    let (x_train, x_test) =
+        (decode.run(&gpu, &train.pixels, &norm).unwrap(), decode.run(&gpu, &held_out.pixels, &norm).unwrap());
+    let labels = |s: &coprep_exec::data::ImageSet| s.labels.iter().map(|&l| l as u32).collect::<Vec<u32>>();
+    let (y_train, y_test) = (labels(&train), labels(&held_out));
+    let kernels = MlpKernels::new(&gpu).unwrap();
+    let mut mlp = Mlp::new(&[64, 128, 10], 1);
+    let batch = 100;
+    let mut epoch_losses = Vec::new();
+    for _ in 0..10 {
+        let mut total = 0.0;
+        for start in (0..y_train.len()).step_by(batch) {
+            let end = (start + batch).min(y_train.len());
+            let loss = mlp
+                .train_step(&gpu, &kernels, &x_train[start * 64..end * 64], &y_train[start..end], 0.02, 0.9)
+                .unwrap();
+            total += loss;
+        }
+        epoch_losses.push(total / y_train.len().div_ceil(batch) as f32);
+    }
+    // The loss falls, and the held-out accuracy is at least 90% (the bar).
+    assert!(epoch_losses[9] < 0.5 * epoch_losses[0], "{epoch_losses:?}");
+    let accuracy = mlp.accuracy(&gpu, &kernels, &x_test, &y_test).unwrap();
+    eprintln!("digits MLP 64-128-10, 10 epochs: held-out accuracy {accuracy:.3}, epoch losses {epoch_losses:?}");
+    assert!(accuracy >= 0.9, "held-out accuracy {accuracy}, losses {epoch_losses:?}");
+}

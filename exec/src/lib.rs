@@ -10,6 +10,7 @@ pub mod data;
 pub mod devices;
 pub mod gpu;
 pub mod kernels;
+pub mod mlp;
 
 pub use devices::{adapters, describe, DeviceInfo};
 pub use gpu::{Gpu, GpuError};

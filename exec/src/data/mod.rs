@@ -43,6 +43,25 @@ impl ImageSet {
         &self.pixels[i * n..(i + 1) * n]
     }
 
+    /// Every `k`-th image held out (indices k-1, 2k-1, ...) and the rest for training: a
+    /// held-out split spread over the whole file, so that it does not take one end of it (the
+    /// digits file, for one, is ordered by writer).
+    pub fn split_every(&self, k: usize) -> (ImageSet, ImageSet) {
+        let (mut train, mut held) = (self.clone(), self.clone());
+        for s in [&mut train, &mut held] {
+            s.pixels.clear();
+            s.labels.clear();
+        }
+        train.name = format!("{}[train]", self.name);
+        held.name = format!("{}[held out]", self.name);
+        for i in 0..self.len() {
+            let to = if (i + 1) % k.max(2) == 0 { &mut held } else { &mut train };
+            to.pixels.extend_from_slice(self.image(i));
+            to.labels.push(self.labels[i]);
+        }
+        (train, held)
+    }
+
     /// The first `take` images and the rest: a held-out split that does not depend on a seed.
     pub fn split(&self, take: usize) -> (ImageSet, ImageSet) {
         let take = take.min(self.len());

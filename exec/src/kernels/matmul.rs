@@ -7,12 +7,19 @@ const TILE: usize = 16;
 
 /// The plain-Rust reference: `c = a x b`, row-major, `a` m x k, `b` k x n, summed in k order.
 pub fn reference(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    reference_t(a, b, m, k, n, false, false)
+}
+
+/// The reference with transposed operands: `a` stored k x m when `ta`, `b` stored n x k when `tb`.
+pub fn reference_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f32> {
     let mut c = vec![0.0f32; m * n];
     for i in 0..m {
         for j in 0..n {
             let mut acc = 0.0f32;
             for p in 0..k {
-                acc += a[i * k + p] * b[p * n + j];
+                let x = if ta { a[p * m + i] } else { a[i * k + p] };
+                let y = if tb { b[j * k + p] } else { b[p * n + j] };
+                acc += x * y;
             }
             c[i * n + j] = acc;
         }
@@ -31,11 +38,24 @@ impl MatMul {
 
     /// `a x b` on `gpu`.
     pub fn run(&self, gpu: &Gpu, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, GpuError> {
+        self.run_t(gpu, a, b, (m, k, n), (false, false))
+    }
+
+    /// `op(a) x op(b)` with `(m, k, n)` the shape of the product and `(ta, tb)` which operands are
+    /// stored transposed.
+    pub fn run_t(
+        &self,
+        gpu: &Gpu,
+        a: &[f32],
+        b: &[f32],
+        (m, k, n): (usize, usize, usize),
+        (ta, tb): (bool, bool),
+    ) -> Result<Vec<f32>, GpuError> {
         assert_eq!((a.len(), b.len()), (m * k, k * n), "matrix shapes");
         let da = gpu.upload("matmul a", bytemuck::cast_slice(a))?;
         let db = gpu.upload("matmul b", bytemuck::cast_slice(b))?;
         let dc = gpu.output("matmul c", (m * n * 4) as u64)?;
-        let dims = [m as u32, n as u32, k as u32, 0];
+        let dims = [m as u32, n as u32, k as u32, ta as u32, tb as u32, 0, 0, 0];
         let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
         let groups = (n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1);
         gpu.dispatch(&self.kernel, &[&da, &db, &dc, &uniform], groups);

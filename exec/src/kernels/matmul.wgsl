@@ -1,9 +1,29 @@
-// C[m x n] = A[m x k] * B[k x n], row-major f32, in 16 x 16 tiles staged in workgroup memory.
+// C[m x n] = op(A) * op(B), op(A) m x k and op(B) k x n, row-major f32, in 16 x 16 tiles staged
+// in workgroup memory. With trans_a, A is stored k x m (the backward pass's X^T * dY); with
+// trans_b, B is stored n x k (dY * W^T).
 struct Dims {
     m: u32,
     n: u32,
     k: u32,
-    _pad: u32,
+    trans_a: u32,
+    trans_b: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+fn load_a(row: u32, kk: u32) -> f32 {
+    if (dims.trans_a != 0u) {
+        return a[kk * dims.m + row];
+    }
+    return a[row * dims.k + kk];
+}
+
+fn load_b(kk: u32, col: u32) -> f32 {
+    if (dims.trans_b != 0u) {
+        return b[col * dims.k + kk];
+    }
+    return b[kk * dims.n + col];
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -26,11 +46,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let kb = t * TILE + lid.y;
         var va = 0.0;
         if (row < dims.m && ka < dims.k) {
-            va = a[row * dims.k + ka];
+            va = load_a(row, ka);
         }
         var vb = 0.0;
         if (kb < dims.k && col < dims.n) {
-            vb = b[kb * dims.n + col];
+            vb = load_b(kb, col);
         }
         tile_a[lid.y][lid.x] = va;
         tile_b[lid.y][lid.x] = vb;

@@ -2,6 +2,7 @@
 //! against.
 
 pub mod augment;
+pub mod backward;
 pub mod bias_relu;
 pub mod matmul;
 pub mod normalize;
