@@ -46,6 +46,21 @@ pub enum BenchCommand {
     Quality(QualityArgs),
     /// Simulator speed and peak memory on synthetic workloads of growing size, per policy
     Speed(SpeedArgs),
+    /// Throughput of the executor's kernels on the first GPU adapter (GFLOP/s, GB/s)
+    Kernels(KernelsArgs),
+}
+
+#[derive(Args)]
+pub struct KernelsArgs {
+    /// Square matmul sizes
+    #[arg(long, value_delimiter = ',', default_values_t = [256, 512, 1024])]
+    pub matmul: Vec<usize>,
+    /// Values decoded and normalised (a 3 x 32 x 32 image is 3,072)
+    #[arg(long, value_delimiter = ',', default_values_t = [3_072 * 256, 3_072 * 4096])]
+    pub normalize: Vec<usize>,
+    /// Timed repetitions after one warm-up
+    #[arg(long, default_value_t = 5)]
+    pub reps: u32,
 }
 
 #[derive(Args)]

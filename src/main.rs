@@ -26,6 +26,7 @@ fn main() {
         args::Command::Bench { command } => match command {
             args::BenchCommand::Quality(a) => commands::bench::quality::run(a),
             args::BenchCommand::Speed(a) => commands::bench::speed::run(a),
+            args::BenchCommand::Kernels(a) => commands::bench::kernels::run(a),
         },
     };
     if let Err(err) = result {

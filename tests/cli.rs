@@ -267,3 +267,16 @@ fn devices_lists_adapters_or_says_how_to_get_one() {
         assert!(listed > 0, "COPREP_REQUIRE_GPU=1 but: {text}");
     }
 }
+
+#[test]
+fn bench_kernels_reports_throughput_or_says_there_is_no_gpu() {
+    let out = coprep(&["bench", "kernels", "--matmul", "32", "--normalize", "3072", "--reps", "1"]);
+    if out.status.success() {
+        let text = stdout(&out);
+        assert!(text.contains("matmul 32 x 32 x 32:") && text.contains("GFLOP/s"), "{text}");
+        assert!(text.contains("decode + normalise 3072 values:") && text.contains("GB/s"), "{text}");
+    } else {
+        assert!(stderr(&out).contains("no GPU adapter found"), "{}", stderr(&out));
+        assert!(!std::env::var("COPREP_REQUIRE_GPU").is_ok_and(|v| v == "1"), "COPREP_REQUIRE_GPU=1 but no GPU");
+    }
+}

@@ -135,6 +135,33 @@ impl Gpu {
         self.queue.submit([encoder.finish()]);
     }
 
+    /// Waits until every submitted piece of work has finished.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback { device: self.name.clone(), message: e.to_string() })
+    }
+
+    /// Seconds per dispatch of `kernel` over `workgroups`, bindings resident: the mean of `reps`
+    /// dispatches after one to warm up.
+    pub fn time(
+        &self,
+        kernel: &Kernel,
+        bindings: &[&wgpu::Buffer],
+        workgroups: (u32, u32, u32),
+        reps: u32,
+    ) -> Result<f64, GpuError> {
+        self.dispatch(kernel, bindings, workgroups);
+        self.wait()?;
+        let start = std::time::Instant::now();
+        for _ in 0..reps {
+            self.dispatch(kernel, bindings, workgroups);
+        }
+        self.wait()?;
+        Ok(start.elapsed().as_secs_f64() / reps.max(1) as f64)
+    }
+
     /// Copies a buffer back to the host (waits for the work before it).
     pub fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
         let size = buffer.size();

@@ -61,6 +61,19 @@ impl MatMul {
         gpu.dispatch(&self.kernel, &[&da, &db, &dc, &uniform], groups);
         gpu.read_f32(&dc)
     }
+
+    /// Measured GFLOP/s of an `n x n` by `n x n` product (2n³ operations), operands resident.
+    pub fn gflops(&self, gpu: &Gpu, n: usize, reps: u32) -> Result<f64, GpuError> {
+        let ones = vec![1.0f32; n * n];
+        let da = gpu.upload("matmul a", bytemuck::cast_slice(&ones))?;
+        let db = gpu.upload("matmul b", bytemuck::cast_slice(&ones))?;
+        let dc = gpu.output("matmul c", (n * n * 4) as u64)?;
+        let dims = [n as u32, n as u32, n as u32, 0, 0, 0, 0, 0];
+        let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
+        let groups = (n.div_ceil(TILE) as u32, n.div_ceil(TILE) as u32, 1);
+        let seconds = gpu.time(&self.kernel, &[&da, &db, &dc, &uniform], groups, reps)?;
+        Ok(2.0 * (n as f64).powi(3) / seconds / 1e9)
+    }
 }
 
 #[cfg(test)]

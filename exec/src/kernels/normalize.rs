@@ -62,6 +62,21 @@ impl Normalize {
         out.truncate(count as usize);
         Ok(out)
     }
+
+    /// Measured GB/s (bytes read plus written: 1 + 4 per value) decoding `count` values, buffers
+    /// resident.
+    pub fn gbps(&self, gpu: &Gpu, count: usize, reps: u32) -> Result<f64, GpuError> {
+        let input = gpu.output("normalize input", count.div_ceil(4) as u64 * 4)?;
+        let output = gpu.output("normalize output", count as u64 * 4)?;
+        let mut params = [0u32; 12];
+        params[0] = count as u32;
+        params[1] = 3;
+        params[8..11].copy_from_slice(&[1.0f32.to_bits(); 3]);
+        let uniform = gpu.uniform("normalize params", bytemuck::cast_slice(&params));
+        let groups = linear_groups(count as u64, WORKGROUP);
+        let seconds = gpu.time(&self.kernel, &[&input, &output, &uniform], groups, reps)?;
+        Ok(5.0 * count as f64 / seconds / 1e9)
+    }
 }
 
 #[cfg(test)]

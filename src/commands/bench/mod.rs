@@ -1,5 +1,6 @@
-//! `coprep bench`: measured figures the README quotes — policy quality against the optimum and
-//! simulator speed at scale.
+//! `coprep bench`: measured figures the README quotes — policy quality against the optimum,
+//! simulator speed at scale, and the executor's kernel throughput.
 
+pub mod kernels;
 pub mod quality;
 pub mod speed;
