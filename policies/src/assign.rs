@@ -244,10 +244,12 @@ pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[Option<f64>]) -> Ve
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
+    /// Single-processor items costing `sizes[t]` on each of `procs` processors, no memory, no
+    /// group: P||Cmax in item form, for the assignment algorithms' tests.
+    pub(crate) fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
         sizes
             .iter()
             .enumerate()

@@ -216,21 +216,7 @@ fn shift(
 mod tests {
     use super::*;
     use crate::assign::lpt;
-
-    fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
-        sizes
-            .iter()
-            .enumerate()
-            .map(|(t, &s)| Item {
-                task: t,
-                gang: 1,
-                cost: vec![Some(s); procs].into(),
-                memory: 0.0,
-                group: None,
-                duration: None,
-            })
-            .collect()
-    }
+    use crate::assign::tests::items;
 
     fn max_after(sizes: &[f64], procs: usize) -> f64 {
         let its = items(sizes, procs);

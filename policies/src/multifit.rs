@@ -73,21 +73,7 @@ fn first_fit_decreasing(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
-        sizes
-            .iter()
-            .enumerate()
-            .map(|(t, &s)| Item {
-                task: t,
-                gang: 1,
-                cost: vec![Some(s); procs].into(),
-                memory: 0.0,
-                group: None,
-                duration: None,
-            })
-            .collect()
-    }
+    use crate::assign::tests::items;
 
     #[test]
     fn packs_where_lpt_pairs_badly() {

@@ -140,13 +140,17 @@ pub fn place_pending(
 ) -> Vec<Decision> {
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let most_free = (0..nprocs).map(|p| view.free_memory(p)).fold(f64::NEG_INFINITY, f64::max);
+    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    // Free memory, most first: what the window and the could-start-now test below read.
+    let mut free = free_memory.clone();
+    free.sort_by(|a, b| b.total_cmp(a));
+    let most_free = free.first().copied().unwrap_or(f64::NEG_INFINITY);
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
     // (no task waits behind it for ever: the window always holds the oldest).
     let window = (4 * nprocs).max(64);
-    let total_free: f64 = (0..nprocs).map(|p| view.free_memory(p)).sum();
+    let total_free: f64 = free_memory.iter().sum();
     let mut claimed = 0.0;
     let pending: Vec<usize> = view
         .pending()
@@ -163,8 +167,6 @@ pub fn place_pending(
     // processors), and the oldest that could not, which keeps a reservation: in a congested
     // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
     // every processor each.
-    let mut free: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
-    free.sort_by(|a, b| b.total_cmp(a));
     let fits_now = |t: usize| {
         let task = &problem.tasks[t];
         free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb)
@@ -215,7 +217,6 @@ pub fn place_pending(
         Balance::Work => frees_in.clone(),
         Balance::Rate => rate_loads(view),
     };
-    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
     let members: Vec<(usize, usize)> =
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
