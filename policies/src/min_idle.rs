@@ -5,7 +5,7 @@
 //! consumers left, rather than leaving them idle or their consumers stalled.
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, prep_candidates, rate_loads, replace_prep, Balance, PlanCache};
+use crate::placement::{may_place, place_pending, respread_prep, Balance, PlanCache};
 use crate::policy::Policy;
 use crate::view::View;
 use coprep_traces::planner::Cap;
@@ -34,19 +34,10 @@ impl Policy for MinIdle {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        let mut decisions = Vec::new();
-        if matches!(event, Event::TaskFinished { .. } | Event::MoveFinished { .. }) {
-            let mut loads = rate_loads(view);
-            for g in view.state.groups.values() {
-                let allowed = prep_candidates(view, &g.members, &[], true);
-                let shares = replace_prep(view, &mut loads, g.id, &g.stages, 1.0, Balance::Rate, &allowed);
-                let moved = shares.len() != g.prep.len()
-                    || shares.iter().zip(&g.prep).any(|(a, b)| a.0 != b.0 || (a.1 - b.1).abs() > 1e-6);
-                if moved {
-                    decisions.push(Decision::PlacePrep { group: g.id, shares });
-                }
-            }
-        }
+        let mut decisions = match event {
+            Event::TaskFinished { .. } | Event::MoveFinished { .. } => respread_prep(view),
+            _ => Vec::new(),
+        };
         if !may_place(event, view) {
             return decisions;
         }

@@ -111,6 +111,25 @@ pub fn arrival_cannot_start(event: &Event, view: &View) -> bool {
     room < t.gang as usize
 }
 
+/// Spreads every live stream's preprocessing again, balancing pace on the view's estimates, so
+/// that production matches consumption on every processor (onto processors without tasks too);
+/// a decision for each stream whose split changed. What `min-idle` does when tasks finish and
+/// `reestimate` when its estimates change.
+pub fn respread_prep(view: &View) -> Vec<Decision> {
+    let mut loads = rate_loads(view);
+    let mut decisions = Vec::new();
+    for g in view.state.groups.values() {
+        let allowed = prep_candidates(view, &g.members, &[], true);
+        let shares = replace_prep(view, &mut loads, g.id, &g.stages, 1.0, Balance::Rate, &allowed);
+        let moved = shares.len() != g.prep.len()
+            || shares.iter().zip(&g.prep).any(|(a, b)| a.0 != b.0 || (a.1 - b.1).abs() > 1e-6);
+        if moved {
+            decisions.push(Decision::PlacePrep { group: g.id, shares });
+        }
+    }
+    decisions
+}
+
 /// What a policy keeps between rounds to plan faster: the automatic cap last resolved for each
 /// dataset, with a fingerprint of the tasks it was resolved over (the same tasks give the same
 /// cap, and most rounds change one dataset at most).

@@ -12,7 +12,7 @@
 //! With exact estimates every factor stays 1 and nothing is moved: the schedule is the base's.
 
 use crate::event::{Decision, Event};
-use crate::placement::{prep_candidates, rate_loads, replace_prep, Balance};
+use crate::placement::respread_prep;
 use crate::policy::Policy;
 use crate::state::TaskStatus;
 use crate::view::View;
@@ -46,25 +46,6 @@ impl Reestimate {
         *f = if self.observed[task] { (1.0 - self.alpha) * *f + self.alpha * ratio } else { ratio };
         self.observed[task] = true;
         (*f - 1.0).abs() > self.threshold
-    }
-
-    /// Spreads every live stream's preprocessing again so that, on the corrected estimates,
-    /// production matches consumption on every processor (what `min-idle` does when tasks
-    /// finish): with everything placed at once, a stream split on wrong estimates would
-    /// otherwise keep its split until the first task ends.
-    fn respread(&self, view: &View) -> Vec<Decision> {
-        let mut loads = rate_loads(view);
-        let mut decisions = Vec::new();
-        for g in view.state.groups.values() {
-            let allowed = prep_candidates(view, &g.members, &[], true);
-            let shares = replace_prep(view, &mut loads, g.id, &g.stages, 1.0, Balance::Rate, &allowed);
-            let moved = shares.len() != g.prep.len()
-                || shares.iter().zip(&g.prep).any(|(a, b)| a.0 != b.0 || (a.1 - b.1).abs() > 1e-6);
-            if moved {
-                decisions.push(Decision::PlacePrep { group: g.id, shares });
-            }
-        }
-        decisions
     }
 
     /// One move of a running single-processor task off the most loaded processor, if the
@@ -125,7 +106,7 @@ impl Policy for Reestimate {
             decisions.extend(self.rebalance(&corrected));
         }
         if changed && decisions.is_empty() {
-            decisions.extend(self.respread(&corrected));
+            decisions.extend(respread_prep(&corrected));
         }
         decisions
     }
