@@ -21,8 +21,6 @@ pub enum External {
 pub struct Applied {
     pub started: Vec<usize>,
     pub moved: Vec<usize>,
-    /// Whether any decision was carried out (the cluster may run differently now).
-    pub any: bool,
     /// Groups whose preprocessing was placed anew.
     pub prep_placed: Vec<u64>,
 }
@@ -136,7 +134,7 @@ impl<'a> Driver<'a> {
         let problem = self.problem;
         let time = ns_to_secs(now);
         let proc_ids = |procs: &[usize]| procs.iter().map(|&p| problem.processors[p].id.clone()).collect::<Vec<_>>();
-        let mut applied = Applied { any: !decisions.is_empty(), ..Applied::default() };
+        let mut applied = Applied::default();
         for decision in decisions {
             match decision {
                 Decision::Start { task, processors, group } => {
