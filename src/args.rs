@@ -32,11 +32,34 @@ pub enum Command {
     Policies,
     /// List the GPU adapters the executor can use (name, backend, type, limits)
     Devices,
+    /// Train a workload's tasks on this machine's GPUs under a policy, sharing preprocessing,
+    /// and record a trace the simulator replays
+    Run(ExecArgs),
     /// Measure policy quality against the optimum, or simulator speed at scale
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Args)]
+pub struct ExecArgs {
+    /// Run workload (JSON: data sets, pipelines, models, tasks; see docs/executor.md); the
+    /// embedded default (a learning-rate sweep on a synthetic data set) if absent
+    pub workload: Option<PathBuf>,
+    /// Policy deciding which processor runs which preprocessing and training (see `coprep policies`)
+    #[arg(long, short, default_value = "min-makespan")]
+    pub policy: String,
+    /// Write records, per-task results and the recorded trace here
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Processors each device is split into (their phases run concurrently on it)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub slots_per_device: usize,
+    /// Adapters to use, as indices into `coprep devices` (repeat one to open it twice as two
+    /// devices); all of them if absent
+    #[arg(long, value_delimiter = ',', value_name = "I,J,..")]
+    pub devices: Option<Vec<usize>>,
 }
 
 #[derive(Subcommand)]

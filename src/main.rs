@@ -23,6 +23,7 @@ fn main() {
         args::Command::Trace { command } => commands::trace::run(command),
         args::Command::Policies => commands::policies::run(),
         args::Command::Devices => commands::devices::run(),
+        args::Command::Run(a) => commands::run::run(a),
         args::Command::Bench { command } => match command {
             args::BenchCommand::Quality(a) => commands::bench::quality::run(a),
             args::BenchCommand::Speed(a) => commands::bench::speed::run(a),

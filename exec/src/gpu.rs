@@ -102,7 +102,7 @@ impl Gpu {
         })
     }
 
-    fn check_size(&self, what: &str, needed: u64) -> Result<(), GpuError> {
+    pub fn check_size(&self, what: &str, needed: u64) -> Result<(), GpuError> {
         let limit = self.limits.max_storage_buffer_binding_size;
         if needed > limit {
             return Err(GpuError::TooLarge { what: what.to_string(), needed, limit, device: self.name.clone() });
@@ -110,8 +110,19 @@ impl Gpu {
         Ok(())
     }
 
-    /// Runs `kernel` once over `workgroups`, its bindings in order as group 0.
-    pub fn dispatch(&self, kernel: &Kernel, bindings: &[&wgpu::Buffer], workgroups: (u32, u32, u32)) {
+    /// A command encoder to record several kernels into one submission.
+    pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// Records `kernel` over `workgroups` into `encoder`, its bindings in order as group 0.
+    pub fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        bindings: &[&wgpu::Buffer],
+        workgroups: (u32, u32, u32),
+    ) {
         let layout = kernel.pipeline.get_bind_group_layout(0);
         let entries: Vec<wgpu::BindGroupEntry> = bindings
             .iter()
@@ -123,15 +134,17 @@ impl Gpu {
             layout: &layout,
             entries: &entries,
         });
-        let mut encoder =
-            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&kernel.name) });
-        {
-            let mut pass = encoder
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&kernel.name), timestamp_writes: None });
-            pass.set_pipeline(&kernel.pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(workgroups.0, workgroups.1, workgroups.2);
-        }
+        let mut pass = encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&kernel.name), timestamp_writes: None });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &group, &[]);
+        pass.dispatch_workgroups(workgroups.0, workgroups.1, workgroups.2);
+    }
+
+    /// Runs `kernel` once over `workgroups`, its bindings in order as group 0.
+    pub fn dispatch(&self, kernel: &Kernel, bindings: &[&wgpu::Buffer], workgroups: (u32, u32, u32)) {
+        let mut encoder = self.encoder(&kernel.name);
+        self.record(&mut encoder, kernel, bindings, workgroups);
         self.queue.submit([encoder.finish()]);
     }
 
@@ -164,16 +177,19 @@ impl Gpu {
 
     /// Copies a buffer back to the host (waits for the work before it).
     pub fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
-        let size = buffer.size();
+        self.read_range(buffer, 0, buffer.size())
+    }
+
+    /// Copies `size` bytes at `offset` of a buffer back to the host (both multiples of 4).
+    pub fn read_range(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>, GpuError> {
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size,
+            size: size.max(4),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut encoder =
-            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+        let mut encoder = self.encoder("readback");
+        encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
         self.queue.submit([encoder.finish()]);
         let (sender, receiver) = std::sync::mpsc::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {
@@ -182,8 +198,9 @@ impl Gpu {
         let fail = |message: String| GpuError::Readback { device: self.name.clone(), message };
         self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| fail(e.to_string()))?;
         receiver.recv().map_err(|e| fail(e.to_string()))?.map_err(|e| fail(e.to_string()))?;
-        let bytes = staging.get_mapped_range(..).map_err(|e| fail(e.to_string()))?.to_vec();
+        let mut bytes = staging.get_mapped_range(..).map_err(|e| fail(e.to_string()))?.to_vec();
         staging.unmap();
+        bytes.truncate(size as usize);
         Ok(bytes)
     }
 

@@ -6,11 +6,19 @@
 //! choose the devices; with Mesa's lavapipe installed a machine without a GPU has a Vulkan
 //! device on the CPU.
 
+pub mod calibrate;
 pub mod data;
 pub mod devices;
+pub mod devices_set;
+pub mod engine;
 pub mod gpu;
 pub mod kernels;
 pub mod mlp;
+pub mod order;
+pub mod prep;
+pub mod run;
+pub mod trainer;
+pub mod workload;
 
 pub use devices::{adapters, describe, DeviceInfo};
 pub use gpu::{Gpu, GpuError};

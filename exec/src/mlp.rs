@@ -2,8 +2,8 @@
 //! cross entropy, the backward pass (matmul with transposed operands, the ReLU's mask, column sums)
 //! and SGD with momentum — every arithmetic step a kernel; the host only sequences them.
 //!
-//! Buffers go up and come back at every kernel here: simple, and fast enough for small models;
-//! keeping them resident on the device is the executor's next step.
+//! Buffers go up and come back at every kernel here: the plain form, used to check the
+//! resident one (`trainer.rs`, what the executor trains with) against.
 
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::backward::Backward;
@@ -16,11 +16,11 @@ use rand::{Rng, SeedableRng};
 
 /// The compiled kernels an MLP needs.
 pub struct MlpKernels {
-    matmul: MatMul,
-    bias_relu: BiasRelu,
-    xent: SoftmaxXent,
-    backward: Backward,
-    sgd: Sgd,
+    pub(crate) matmul: MatMul,
+    pub(crate) bias_relu: BiasRelu,
+    pub(crate) xent: SoftmaxXent,
+    pub(crate) backward: Backward,
+    pub(crate) sgd: Sgd,
 }
 
 impl MlpKernels {
@@ -65,6 +65,11 @@ impl Mlp {
             weights,
             biases,
         }
+    }
+
+    /// Weights and biases per layer.
+    pub fn parameters(&self) -> (&[Vec<f32>], &[Vec<f32>]) {
+        (&self.weights, &self.biases)
     }
 
     fn layers(&self) -> usize {

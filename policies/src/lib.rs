@@ -38,5 +38,5 @@ pub mod view;
 pub use event::{Decision, Event, GroupId};
 pub use policy::Policy;
 pub use spec::parse_policy;
-pub use state::{ClusterState, DecisionError, TaskStatus};
+pub use state::{ClusterState, DecisionError, TaskState, TaskStatus};
 pub use view::View;

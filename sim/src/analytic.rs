@@ -97,8 +97,10 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         prep_batches: a.prep_batches,
         buffer_peak_bytes: a.buffer_peak,
         buffer_peak_batches,
+        failed: Default::default(),
+        stopped: false,
     };
-    d.conclude(policy, Engine::Analytic, opts, now, measures)
+    d.conclude(policy, Engine::Analytic.name(), opts, now, measures)
 }
 
 /// A live group's pace and what it asks of each processor.

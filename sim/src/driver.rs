@@ -2,7 +2,7 @@
 //! calling the policy, and carrying out its decisions on the cluster state with a record of each.
 
 use crate::metrics::{assemble, Counted, Measures, RunInfo};
-use crate::{Engine, RunOptions, SimError};
+use crate::{RunOptions, SimError};
 use coprep_policies::{ClusterState, Decision, Event, Policy, View};
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
@@ -202,12 +202,17 @@ impl<'a> Driver<'a> {
     pub fn conclude(
         mut self,
         policy: &dyn Policy,
-        engine: Engine,
+        engine: &str,
         opts: &RunOptions,
         now: Nanos,
         measures: Measures,
     ) -> Result<RunRecords, SimError> {
-        if !self.all_done() {
+        if measures.stopped {
+            // Stopped early: what never finished is recorded as killed at the stop.
+            for s in self.state.tasks.iter_mut().filter(|s| s.finished_at.is_none()) {
+                s.finished_at = Some(now);
+            }
+        } else if !self.all_done() {
             let waiting = self.state.pending.len() + self.state.groups.values().map(|g| g.members.len()).sum::<usize>();
             return Err(SimError::Stuck { time_s: ns_to_secs(now), waiting });
         }
@@ -219,8 +224,7 @@ impl<'a> Driver<'a> {
             groups: self.groups_opened,
             engine_events: self.engine_events,
         };
-        let info =
-            RunInfo { policy: policy.name(), engine: engine.name(), seed: opts.seed, noise_sigma: opts.noise_sigma };
+        let info = RunInfo { policy: policy.name(), engine, seed: opts.seed, noise_sigma: opts.noise_sigma };
         Ok(assemble(counted, measures, info, events))
     }
 

@@ -68,6 +68,17 @@ pub fn unshared_prep_ns(problem: &Problem) -> f64 {
     problem.tasks.iter().map(|t| t.samples() * reference_prep_ns(problem, t.dataset, &t.stages)).sum()
 }
 
+/// Batsim's final states: failed tasks, tasks a stop killed, the rest.
+fn final_state(s: &coprep_policies::TaskState, failed: bool) -> &'static str {
+    if failed {
+        "COMPLETED_FAILED"
+    } else if s.status == coprep_policies::TaskStatus::Done {
+        "COMPLETED_SUCCESSFULLY"
+    } else {
+        "COMPLETED_KILLED"
+    }
+}
+
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -86,6 +97,10 @@ pub struct Measures {
     pub prep_batches: u64,
     pub buffer_peak_bytes: u64,
     pub buffer_peak_batches: f64,
+    /// Tasks that failed, with why (the executor's faults).
+    pub failed: BTreeMap<usize, String>,
+    /// The run was stopped before every task finished (unfinished tasks are killed).
+    pub stopped: bool,
 }
 
 /// What the driver counted over a run.
@@ -134,7 +149,7 @@ pub fn assemble(
             turnaround_time: turnaround,
             stretch: if execution > 0.0 { turnaround / execution } else { 1.0 },
             allocated_resources: interval_set(&s.processors),
-            final_state: "COMPLETED_SUCCESSFULLY".into(),
+            final_state: final_state(s, m.failed.contains_key(&i)).into(),
             group: s.group.unwrap_or(0),
             stall_time: m.task_stall_ns[i] / NS_PER_S,
             moves: s.moves,

@@ -7,6 +7,10 @@
 //! batch is freed once every consumer has read it, so the slowest consumer throttles the
 //! stream, and a full buffer blocks it. A processor, when free, runs the ready phase it has
 //! served least recently (time-sharing by round robin). A gang's step needs all its processors.
+//!
+//! The loop is generic over a [`Runner`] that carries the phases out: [`SimRunner`] ends each at
+//! its modelled duration; the executor (`coprep-exec`) runs them as kernels on real devices and
+//! reports what they measured. Both therefore schedule, share and account exactly alike.
 
 use crate::driver::{progress_marks, Driver};
 use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
@@ -19,20 +23,91 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Work {
+pub enum Work {
     Prep(GroupId),
     Compute(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Phase {
-    work: Work,
-    /// Samples a prep phase produces (a step's index for compute).
-    amount: u64,
+pub struct Phase {
+    pub work: Work,
+    /// Samples a prep phase produces (a step's batch size for compute).
+    pub amount: u64,
     /// The batch's index in its stream, or the step's index.
-    index: u64,
+    pub index: u64,
     /// The processor that started it (a gang's step lists its first processor).
-    proc: usize,
+    pub proc: usize,
+    /// Prep: the stream position of its first sample. Compute: the position of the first
+    /// sample of the task's batch.
+    pub position: u64,
+}
+
+/// A phase as handed to a runner.
+#[derive(Debug, Clone)]
+pub struct PhaseOrder {
+    pub phase: Phase,
+    /// Processors it occupies.
+    pub procs: Vec<usize>,
+    /// The stream: the group prepared, or the group the task reads.
+    pub group: GroupId,
+    /// Prep: the consumers that read these samples (their pipelines are what to compute).
+    pub readers: Vec<usize>,
+    /// Its duration in the model (what a simulated runner takes).
+    pub model_ns: f64,
+}
+
+/// A phase that ended: how long its processors were busy and, if it failed, why.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub phase: Phase,
+    pub busy_ns: f64,
+    pub error: Option<String>,
+}
+
+/// Carries out phases and says when they end.
+pub trait Runner {
+    /// Begins a phase at `now`.
+    fn start(&mut self, order: PhaseOrder, now: Nanos);
+    /// Waits until a phase ends or `until` comes (`None`: only for a phase); returns the time
+    /// reached and every phase that ended at it.
+    fn advance(&mut self, until: Option<Nanos>) -> (Nanos, Vec<Ended>);
+    /// True once the run should stop: no new phase starts, the ones running finish.
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+/// The simulator's runner: each phase takes its modelled duration.
+#[derive(Debug, Default)]
+pub struct SimRunner {
+    /// (end, sequence, phase, modelled ns as bits: the unrounded duration is what is accounted).
+    phases: BinaryHeap<Reverse<(Nanos, u64, Phase, u64)>>,
+    seq: u64,
+    now: Nanos,
+}
+
+impl Runner for SimRunner {
+    fn start(&mut self, order: PhaseOrder, now: Nanos) {
+        let ns = (order.model_ns.round() as Nanos).max(1);
+        self.seq += 1;
+        self.now = now;
+        self.phases.push(Reverse((now + ns, self.seq, order.phase, order.model_ns.to_bits())));
+    }
+
+    fn advance(&mut self, until: Option<Nanos>) -> (Nanos, Vec<Ended>) {
+        let next = self.phases.peek().map(|Reverse((t, ..))| *t);
+        let at = match (next, until) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(self.now),
+        };
+        self.now = at;
+        let mut ended = Vec::new();
+        while self.phases.peek().is_some_and(|Reverse((t, ..))| *t == at) {
+            let Reverse((_, _, phase, ns)) = self.phases.pop().expect("peeked");
+            ended.push(Ended { phase, busy_ns: f64::from_bits(ns), error: None });
+        }
+        (at, ended)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +125,8 @@ pub struct Stream {
     taken: BTreeMap<usize, u64>,
     /// The shares `taken` counts against; a new placement starts the count afresh.
     shares: Vec<(usize, f64)>,
+    /// Batches prepared past `produced` (by position), waiting for an earlier one to end.
+    completed: BTreeMap<u64, u64>,
 }
 
 /// Counters for one run.
@@ -62,6 +139,26 @@ struct Tally {
 }
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
+    run_with(problem, policy, opts, &mut SimRunner::default(), Engine::PerBatch.name())
+}
+
+/// What the loop keeps about the phases it started.
+struct Running {
+    busy: Vec<Option<Phase>>,
+    /// Per prep phase in flight (group, position), its dataset and the stages it computes
+    /// (for the work it is credited with).
+    prep_stages: BTreeMap<(GroupId, u64), (usize, Vec<usize>)>,
+    in_flight: usize,
+}
+
+/// The per-batch loop over any runner; `engine` names it in the records.
+pub fn run_with(
+    problem: &Problem,
+    policy: &mut dyn Policy,
+    opts: &RunOptions,
+    runner: &mut dyn Runner,
+    engine: &str,
+) -> Result<RunRecords, SimError> {
     let n = problem.tasks.len();
     let np = problem.processors.len();
     let mut d = Driver::new(problem, opts.record_events);
@@ -69,11 +166,10 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
     let mut steps_done = vec![0u64; n];
     let mut marks: Vec<Vec<u64>> = vec![Vec::new(); n];
     let mut next_mark = vec![0usize; n];
-    let mut busy: Vec<Option<Phase>> = vec![None; np];
+    let mut running = Running { busy: vec![None; np], prep_stages: BTreeMap::new(), in_flight: 0 };
     let mut last_served: BTreeMap<(usize, Work), Nanos> = BTreeMap::new();
-    let mut phases: BinaryHeap<Reverse<(Nanos, u64, Phase)>> = BinaryHeap::new();
-    let mut seq = 0u64;
     let mut task_stall = vec![0.0f64; n];
+    let mut failed: BTreeMap<usize, String> = BTreeMap::new();
     let mut tally = Tally {
         proc_time: vec![ProcTime::default(); np],
         prep_work: vec![0.0; problem.datasets.len()],
@@ -82,11 +178,13 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         buffer_peak_batches: 0.0,
     };
     let mut now: Nanos = 0;
+    let mut stopped = false;
 
     loop {
+        stopped = stopped || runner.stop_requested();
         // Start what can start, processor by processor.
         for p in 0..np {
-            if busy[p].is_some() {
+            if stopped || running.busy[p].is_some() {
                 continue;
             }
             for (g, stream) in streams.iter_mut() {
@@ -97,52 +195,47 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                     }
                 }
             }
-            let Some(phase) = pick(problem, &d.state, &streams, &steps_done, &busy, &last_served, p) else {
+            let Some(phase) = pick(problem, &d.state, &streams, &steps_done, &running.busy, &last_served, p) else {
                 continue;
             };
-            let (procs, duration) = match phase.work {
+            let order = match phase.work {
                 Work::Prep(g) => {
                     let dataset = d.state.groups[&g].dataset;
                     let stream = streams.get_mut(&g).expect("stream of a live group");
-                    let stages = group_stages(problem, &readers(problem, stream, stream.produced + stream.in_flight));
+                    let position = phase.position;
+                    let readers = readers(problem, stream, position);
+                    let stages = group_stages(problem, &readers);
                     stream.in_flight += phase.amount;
                     *stream.taken.entry(p).or_default() += 1;
-                    let ns = phase.amount as f64 * actual_prep_ns(problem, dataset, &stages, p);
-                    tally.proc_time[p].prep += ns;
-                    tally.prep_work[dataset] += phase.amount as f64 * reference_prep_ns(problem, dataset, &stages);
-                    tally.prep_batches += 1;
-                    (vec![p], ns)
+                    let model_ns = phase.amount as f64 * actual_prep_ns(problem, dataset, &stages, p);
+                    running.prep_stages.insert((g, position), (dataset, stages));
+                    PhaseOrder { phase, procs: vec![p], group: g, readers, model_ns }
                 }
                 Work::Compute(t) => {
                     let procs = d.state.tasks[t].processors.clone();
-                    let ns = actual_step_ns(problem, t, &procs);
-                    for &q in &procs {
-                        tally.proc_time[q].compute += ns;
-                    }
-                    (procs, ns)
+                    let model_ns = actual_step_ns(problem, t, &procs);
+                    let group = d.state.tasks[t].group.expect("running");
+                    PhaseOrder { phase, procs, group, readers: vec![t], model_ns }
                 }
             };
-            let end = now + (duration.round() as Nanos).max(1);
-            for &q in &procs {
-                busy[q] = Some(phase);
+            for &q in &order.procs {
+                running.busy[q] = Some(phase);
                 last_served.insert((q, phase.work), now);
             }
-            seq += 1;
-            phases.push(Reverse((end, seq, phase)));
+            running.in_flight += 1;
             record_phase(&mut d, phase, now, true, problem);
+            runner.start(order, now);
         }
 
-        let next_phase = phases.peek().map(|Reverse((t, _, _))| *t);
-        let next = match (next_phase, d.next_external_time()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(t) => t,
-                None => break,
-            },
-        };
+        let until = if stopped { None } else { d.next_external_time() };
+        if running.in_flight == 0 && until.is_none() {
+            break;
+        }
+        let (next, ended) = runner.advance(until);
+        let next = next.max(now);
         let dt = (next - now) as f64;
         for (p, time) in tally.proc_time.iter_mut().enumerate() {
-            if busy[p].is_none() {
+            if running.busy[p].is_none() {
                 if d.state.processors[p].tasks.is_empty() {
                     time.idle += dt;
                 } else {
@@ -154,36 +247,57 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         for g in d.state.groups.values() {
             for &t in &g.members {
                 let procs = &d.state.tasks[t].processors;
-                if busy[procs[0]].is_some_and(|ph| ph.work == Work::Compute(t)) {
+                if running.busy[procs[0]].is_some_and(|ph| ph.work == Work::Compute(t)) {
                     continue;
                 }
-                let waiting = procs.iter().filter(|&&p| busy[p].is_none()).count() as f64;
+                let waiting = procs.iter().filter(|&&p| running.busy[p].is_none()).count() as f64;
                 task_stall[t] += dt * waiting / procs.len() as f64;
             }
         }
         now = next;
 
-        while let Some(Reverse((t, _, _))) = phases.peek() {
-            if *t != now {
-                break;
-            }
-            let Reverse((_, _, phase)) = phases.pop().expect("peeked");
+        for Ended { phase, busy_ns, error } in ended {
+            running.in_flight -= 1;
             record_phase(&mut d, phase, now, false, problem);
             match phase.work {
                 Work::Prep(g) => {
-                    busy[phase.proc] = None;
-                    if let Some(stream) = streams.get_mut(&g) {
-                        stream.in_flight -= phase.amount;
-                        stream.produced += phase.amount;
-                        tally.buffer_peak =
-                            tally.buffer_peak.max(buffered_bytes(problem, &d.state, stream, g, &steps_done));
-                        let batches = buffered(problem, stream, &steps_done) as f64 / stream.largest as f64;
-                        tally.buffer_peak_batches = tally.buffer_peak_batches.max(batches);
+                    running.busy[phase.proc] = None;
+                    tally.proc_time[phase.proc].prep += busy_ns;
+                    tally.prep_batches += 1;
+                    if let Some((dataset, stages)) = running.prep_stages.remove(&(g, phase.position)) {
+                        tally.prep_work[dataset] += phase.amount as f64 * reference_prep_ns(problem, dataset, &stages);
                     }
+                    let Some(stream) = streams.get_mut(&g) else { continue };
+                    // Samples are ready once every sample before them is: batches prepared on
+                    // several processors may end out of order.
+                    stream.completed.insert(phase.position, phase.amount);
+                    while let Some(amount) = stream.completed.remove(&stream.produced) {
+                        stream.in_flight -= amount;
+                        stream.produced += amount;
+                    }
+                    if let Some(message) = error {
+                        // Every consumer of a stream that cannot be produced fails.
+                        let members = d.state.groups.get(&g).map(|g| g.members.clone()).unwrap_or_default();
+                        for t in members {
+                            let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
+                            on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+                        }
+                        continue;
+                    }
+                    tally.buffer_peak =
+                        tally.buffer_peak.max(buffered_bytes(problem, &d.state, stream, g, &steps_done));
+                    let batches = buffered(problem, stream, &steps_done) as f64 / stream.largest as f64;
+                    tally.buffer_peak_batches = tally.buffer_peak_batches.max(batches);
                 }
                 Work::Compute(t) => {
                     for &q in &d.state.tasks[t].processors {
-                        busy[q] = None;
+                        running.busy[q] = None;
+                        tally.proc_time[q].compute += busy_ns;
+                    }
+                    if let Some(message) = error {
+                        let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
+                        on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+                        continue;
                     }
                     steps_done[t] += 1;
                     d.state.tasks[t].steps_done = steps_done[t] as f64;
@@ -203,7 +317,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                         let time = ns_to_secs(now);
                         let done = steps_done[t];
                         d.record(|| EventRecord::Progress { time, task: task.id.clone(), steps_done: done });
-                        let measured_step_ns = actual_step_ns(problem, t, &d.state.tasks[t].processors);
+                        let measured_step_ns = busy_ns;
                         let applied =
                             d.call(policy, &Event::Progress { task: t, steps_done: done, measured_step_ns }, now)?;
                         on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
@@ -211,11 +325,13 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                 }
             }
         }
-        while let Some(e) = d.pop_external(now) {
-            let applied = d.external(policy, e, now)?;
-            on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+        if !stopped {
+            while let Some(e) = d.pop_external(now) {
+                let applied = d.external(policy, e, now)?;
+                on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+            }
         }
-        if d.all_done() {
+        if d.all_done() && running.in_flight == 0 {
             break;
         }
     }
@@ -226,8 +342,36 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         prep_batches: tally.prep_batches,
         buffer_peak_bytes: tally.buffer_peak,
         buffer_peak_batches: tally.buffer_peak_batches,
+        failed,
+        stopped,
     };
-    d.conclude(policy, Engine::PerBatch, opts, now, measures)
+    d.conclude(policy, engine, opts, now, measures)
+}
+
+/// Ends a task that failed: it releases its processors like a finished one (the policy is told
+/// it finished) and its record says why.
+fn fail(
+    d: &mut Driver,
+    policy: &mut dyn Policy,
+    streams: &mut BTreeMap<GroupId, Stream>,
+    failed: &mut BTreeMap<usize, String>,
+    t: usize,
+    message: &str,
+    now: Nanos,
+) -> Result<crate::driver::Applied, SimError> {
+    if d.state.tasks[t].status == TaskStatus::Done {
+        return Ok(Default::default());
+    }
+    failed.insert(t, message.to_string());
+    let group = d.state.tasks[t].group.expect("running");
+    let applied = d.finish(policy, t, now)?;
+    if let Some(s) = streams.get_mut(&group) {
+        s.offsets.remove(&t);
+    }
+    if !d.state.groups.contains_key(&group) {
+        streams.remove(&group);
+    }
+    Ok(applied)
 }
 
 /// New consumers start reading their group's stream where its production stands.
@@ -333,7 +477,7 @@ fn pick(
         if stream.taken.get(&p).copied().unwrap_or(0) as f64 > share * total as f64 + 1.0 {
             continue;
         }
-        ready.push(Phase { work: Work::Prep(g), amount, index: ahead / stream.chunk, proc: p });
+        ready.push(Phase { work: Work::Prep(g), amount, index: ahead / stream.chunk, proc: p, position: ahead });
     }
     for &t in &state.processors[p].tasks {
         let ts = &state.tasks[t];
@@ -344,13 +488,15 @@ fn pick(
         let Some(stream) = streams.get(&g) else {
             continue;
         };
-        let next_end = read_upto(problem, stream, t, steps_done) + problem.tasks[t].batch_size as u64;
+        let position = read_upto(problem, stream, t, steps_done);
+        let next_end = position + problem.tasks[t].batch_size as u64;
         if stream.produced >= next_end {
             ready.push(Phase {
                 work: Work::Compute(t),
                 amount: problem.tasks[t].batch_size as u64,
                 index: steps_done[t],
                 proc: ts.processors[0],
+                position,
             });
         }
     }

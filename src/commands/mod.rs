@@ -6,6 +6,7 @@ pub mod devices;
 pub mod plan;
 pub mod plot;
 pub mod policies;
+pub mod run;
 pub mod simulate;
 pub mod sweep;
 pub mod trace;

@@ -8,9 +8,14 @@ use std::path::Path;
 
 /// Parses a workload's JSON text. Errors name the field's path and the line.
 pub fn parse_workload(text: &str) -> Result<(Workload, JsonLines), InputError> {
+    parse_json(text)
+}
+
+/// Parses JSON text into `T`. Errors name the field's path and the line.
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<(T, JsonLines), InputError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed: Result<Workload, _> = serde_path_to_error::deserialize(&mut de);
-    let workload = parsed.map_err(|e| {
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = parsed.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
@@ -22,7 +27,7 @@ pub fn parse_workload(text: &str) -> Result<(Workload, JsonLines), InputError> {
         }
     })?;
     de.end().map_err(|e| InputError::new(strip_position(&e.to_string())).at_line(Some(e.line())))?;
-    Ok((workload, JsonLines::index(text)))
+    Ok((value, JsonLines::index(text)))
 }
 
 /// serde_json appends " at line L column C"; the line is reported separately.

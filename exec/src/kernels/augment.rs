@@ -90,21 +90,46 @@ impl Augment {
 }
 
 /// A compiled augmentation.
+/// A compiled image kernel: one of the built-in augmentations or a user's own WGSL body (which
+/// gets `random.wgsl`'s draws, parameters and bindings prepended, like the built-in ones).
 pub struct AugmentKernel {
-    op: Augment,
+    values: [f32; 4],
     kernel: Kernel,
 }
 
 impl AugmentKernel {
     pub fn new(gpu: &Gpu, op: Augment) -> Result<Self, GpuError> {
-        Ok(AugmentKernel { op, kernel: gpu.kernel(op.name(), &op.wgsl())? })
+        Ok(AugmentKernel { values: op.values(), kernel: gpu.kernel(op.name(), &op.wgsl())? })
+    }
+
+    /// A user's kernel: `body` defines `main` over `src`, `dst` and `p` (whose `a..d` are `values`).
+    pub fn custom(gpu: &Gpu, name: &str, body: &str, values: [f32; 4]) -> Result<Self, GpuError> {
+        let source = format!("{}\n{body}", include_str!("random.wgsl"));
+        Ok(AugmentKernel { values, kernel: gpu.kernel(name, &source)? })
     }
 
     pub fn run(&self, gpu: &Gpu, src: &[f32], batch: Batch, stream: Stream) -> Result<Vec<f32>, GpuError> {
         assert_eq!(src.len(), batch.len(), "the batch's shape");
         let input = gpu.upload("augment input", bytemuck::cast_slice(src))?;
         let output = gpu.output("augment output", (src.len() * 4) as u64)?;
-        let v = self.op.values();
+        let mut encoder = gpu.encoder("augment");
+        self.record(gpu, &mut encoder, [&input, &output], batch, stream);
+        gpu.queue.submit([encoder.finish()]);
+        let mut out = gpu.read_f32(&output)?;
+        out.truncate(src.len());
+        Ok(out)
+    }
+
+    /// Records the kernel from `src` into `dst`, both resident batches of `batch`'s shape.
+    pub fn record(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        [src, dst]: [&wgpu::Buffer; 2],
+        batch: Batch,
+        stream: Stream,
+    ) {
+        let v = self.values;
         let params: [u32; 12] = [
             batch.n as u32,
             batch.h as u32,
@@ -120,9 +145,6 @@ impl AugmentKernel {
             v[3].to_bits(),
         ];
         let uniform = gpu.uniform("augment params", bytemuck::cast_slice(&params));
-        gpu.dispatch(&self.kernel, &[&input, &output, &uniform], linear_groups(batch.len() as u64, 256));
-        let mut out = gpu.read_f32(&output)?;
-        out.truncate(src.len());
-        Ok(out)
+        gpu.record(encoder, &self.kernel, &[src, dst, &uniform], linear_groups(batch.len() as u64, 256));
     }
 }

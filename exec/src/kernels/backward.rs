@@ -36,8 +36,9 @@ impl Backward {
         assert_eq!(grad.len(), act.len());
         let dg = gpu.upload("relu_grad grad", bytemuck::cast_slice(grad))?;
         let da = gpu.upload("relu_grad act", bytemuck::cast_slice(act))?;
-        let uniform = gpu.uniform("relu_grad params", bytemuck::cast_slice(&[grad.len() as u32, 0, 0, 0]));
-        gpu.dispatch(&self.relu_grad, &[&dg, &da, &uniform], linear_groups(grad.len() as u64, 256));
+        let mut encoder = gpu.encoder("relu_grad");
+        self.record_relu_grad(gpu, &mut encoder, &dg, &da, grad.len());
+        gpu.queue.submit([encoder.finish()]);
         gpu.read_f32(&dg)
     }
 
@@ -45,11 +46,39 @@ impl Backward {
         assert!(cols > 0 && x.len().is_multiple_of(cols));
         let dx = gpu.upload("column_sum x", bytemuck::cast_slice(x))?;
         let ds = gpu.output("column_sum sums", (cols * 4) as u64)?;
-        let uniform =
-            gpu.uniform("column_sum params", bytemuck::cast_slice(&[(x.len() / cols) as u32, cols as u32, 0, 0]));
-        gpu.dispatch(&self.column_sum, &[&dx, &ds, &uniform], (cols.div_ceil(64) as u32, 1, 1));
+        let mut encoder = gpu.encoder("column_sum");
+        self.record_column_sum(gpu, &mut encoder, &dx, &ds, (x.len() / cols, cols), false);
+        gpu.queue.submit([encoder.finish()]);
         let mut sums = gpu.read_f32(&ds)?;
         sums.truncate(cols);
         Ok(sums)
+    }
+
+    /// Records the mask in place on `count` resident gradients.
+    pub fn record_relu_grad(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        grad: &wgpu::Buffer,
+        act: &wgpu::Buffer,
+        count: usize,
+    ) {
+        let uniform = gpu.uniform("relu_grad params", bytemuck::cast_slice(&[count as u32, 0, 0, 0]));
+        gpu.record(encoder, &self.relu_grad, &[grad, act, &uniform], linear_groups(count as u64, 256));
+    }
+
+    /// Records column sums of a resident `rows x cols` matrix, added to `sums` when `accumulate`.
+    pub fn record_column_sum(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        x: &wgpu::Buffer,
+        sums: &wgpu::Buffer,
+        (rows, cols): (usize, usize),
+        accumulate: bool,
+    ) {
+        let params = [rows as u32, cols as u32, accumulate as u32, 0];
+        let uniform = gpu.uniform("column_sum params", bytemuck::cast_slice(&params));
+        gpu.record(encoder, &self.column_sum, &[x, sums, &uniform], (cols.div_ceil(64) as u32, 1, 1));
     }
 }

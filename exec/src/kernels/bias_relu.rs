@@ -33,9 +33,24 @@ impl BiasRelu {
         assert!(!bias.is_empty() && x.len().is_multiple_of(bias.len()), "x is rows x bias.len()");
         let dx = gpu.upload("bias_relu x", bytemuck::cast_slice(x))?;
         let db = gpu.upload("bias_relu bias", bytemuck::cast_slice(bias))?;
-        let params = [(x.len() / bias.len()) as u32, bias.len() as u32, relu as u32, 0];
-        let uniform = gpu.uniform("bias_relu params", bytemuck::cast_slice(&params));
-        gpu.dispatch(&self.kernel, &[&dx, &db, &uniform], linear_groups(x.len() as u64, 256));
+        let mut encoder = gpu.encoder("bias_relu");
+        self.record(gpu, &mut encoder, &dx, &db, (x.len() / bias.len(), bias.len()), relu);
+        gpu.queue.submit([encoder.finish()]);
         gpu.read_f32(&dx)
+    }
+
+    /// Records the epilogue in place on a resident `rows x cols` matrix.
+    pub fn record(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        x: &wgpu::Buffer,
+        bias: &wgpu::Buffer,
+        (rows, cols): (usize, usize),
+        relu: bool,
+    ) {
+        let params = [rows as u32, cols as u32, relu as u32, 0];
+        let uniform = gpu.uniform("bias_relu params", bytemuck::cast_slice(&params));
+        gpu.record(encoder, &self.kernel, &[x, bias, &uniform], linear_groups((rows * cols) as u64, 256));
     }
 }

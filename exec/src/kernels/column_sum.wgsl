@@ -2,7 +2,8 @@
 struct Params {
     rows: u32,
     cols: u32,
-    _pad0: u32,
+    // Adds to the sums instead of overwriting them (micro-batches).
+    accumulate: u32,
     _pad1: u32,
 }
 
@@ -20,5 +21,9 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var r = 0u; r < params.rows; r++) {
         acc += x[r * params.cols + c];
     }
-    sums[c] = acc;
+    if (params.accumulate != 0u) {
+        sums[c] = sums[c] + acc;
+    } else {
+        sums[c] = acc;
+    }
 }

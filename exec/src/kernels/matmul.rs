@@ -27,6 +27,18 @@ pub fn reference_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool,
     c
 }
 
+/// One product's shape: `op(A)` is `m x k`, `op(B)` is `k x n`; `ta`/`tb` say the operand is
+/// stored transposed; `accumulate` adds to C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub ta: bool,
+    pub tb: bool,
+    pub accumulate: bool,
+}
+
 pub struct MatMul {
     kernel: Kernel,
 }
@@ -55,11 +67,18 @@ impl MatMul {
         let da = gpu.upload("matmul a", bytemuck::cast_slice(a))?;
         let db = gpu.upload("matmul b", bytemuck::cast_slice(b))?;
         let dc = gpu.output("matmul c", (m * n * 4) as u64)?;
-        let dims = [m as u32, n as u32, k as u32, ta as u32, tb as u32, 0, 0, 0];
-        let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
-        let groups = (n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1);
-        gpu.dispatch(&self.kernel, &[&da, &db, &dc, &uniform], groups);
+        let mut encoder = gpu.encoder("matmul");
+        self.record(gpu, &mut encoder, [&da, &db, &dc], Shape { m, k, n, ta, tb, accumulate: false });
+        gpu.queue.submit([encoder.finish()]);
         gpu.read_f32(&dc)
+    }
+
+    /// Records `C (+)= op(A) op(B)` on resident buffers.
+    pub fn record(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, [a, b, c]: [&wgpu::Buffer; 3], s: Shape) {
+        let dims = [s.m as u32, s.n as u32, s.k as u32, s.ta as u32, s.tb as u32, s.accumulate as u32, 0, 0];
+        let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
+        let groups = (s.n.div_ceil(TILE) as u32, s.m.div_ceil(TILE) as u32, 1);
+        gpu.record(encoder, &self.kernel, &[a, b, c, &uniform], groups);
     }
 
     /// Measured GFLOP/s of an `n x n` by `n x n` product (2n³ operations), operands resident.

@@ -7,7 +7,8 @@ struct Dims {
     k: u32,
     trans_a: u32,
     trans_b: u32,
-    _pad0: u32,
+    // Adds to C instead of overwriting it (gradients summed over micro-batches).
+    accumulate: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -61,6 +62,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         workgroupBarrier();
     }
     if (row < dims.m && col < dims.n) {
-        c[row * dims.n + col] = acc;
+        let i = row * dims.n + col;
+        if (dims.accumulate != 0u) {
+            c[i] = c[i] + acc;
+        } else {
+            c[i] = acc;
+        }
     }
 }

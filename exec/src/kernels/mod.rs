@@ -1,9 +1,11 @@
 //! The kernels, one WGSL file per operation, each with a plain-Rust reference it is tested
 //! against.
 
+pub mod affine;
 pub mod augment;
 pub mod backward;
 pub mod bias_relu;
+pub mod gather;
 pub mod matmul;
 pub mod normalize;
 pub mod random;

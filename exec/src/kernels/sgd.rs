@@ -1,4 +1,4 @@
-//! SGD with momentum (`sgd.wgsl`): `v = momentum * v + g; w -= lr * v`.
+//! SGD with momentum (`sgd.wgsl`): `v = momentum * v + scale * g; w -= lr * v`.
 
 use crate::gpu::{linear_groups, Gpu, GpuError, Kernel};
 
@@ -35,9 +35,32 @@ impl Sgd {
         let dw = gpu.upload("sgd w", bytemuck::cast_slice(w))?;
         let dv = gpu.upload("sgd v", bytemuck::cast_slice(v))?;
         let dg = gpu.upload("sgd g", bytemuck::cast_slice(g))?;
-        let params = [w.len() as u32, lr.to_bits(), momentum.to_bits(), 0];
-        let uniform = gpu.uniform("sgd params", bytemuck::cast_slice(&params));
-        gpu.dispatch(&self.kernel, &[&dw, &dv, &dg, &uniform], linear_groups(w.len() as u64, 256));
+        let mut encoder = gpu.encoder("sgd");
+        self.record(gpu, &mut encoder, [&dw, &dv, &dg], w.len(), Step { lr, momentum, scale: 1.0 });
+        gpu.queue.submit([encoder.finish()]);
         Ok((gpu.read_f32(&dw)?, gpu.read_f32(&dv)?))
     }
+
+    /// Records one update of `count` resident weights `[w, v, g]`.
+    pub fn record(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        [w, v, g]: [&wgpu::Buffer; 3],
+        count: usize,
+        step: Step,
+    ) {
+        let params = [count as u32, step.lr.to_bits(), step.momentum.to_bits(), step.scale.to_bits()];
+        let uniform = gpu.uniform("sgd params", bytemuck::cast_slice(&params));
+        gpu.record(encoder, &self.kernel, &[w, v, g, &uniform], linear_groups(count as u64, 256));
+    }
+}
+
+/// One SGD update's hyper-parameters; `scale` multiplies the gradient (1 / micro-batches when
+/// gradients were summed over several).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub lr: f32,
+    pub momentum: f32,
+    pub scale: f32,
 }

@@ -1,9 +1,10 @@
-// SGD with momentum: v = momentum * v + g; w = w - lr * v.
+// SGD with momentum: v = momentum * v + scale * g; w = w - lr * v (scale averages gradients
+// summed over micro-batches).
 struct Params {
     count: u32,
     lr: f32,
     momentum: f32,
-    _pad: u32,
+    scale: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
@@ -17,7 +18,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     if (i >= params.count) {
         return;
     }
-    let velocity = params.momentum * v[i] + g[i];
+    let velocity = params.momentum * v[i] + params.scale * g[i];
     v[i] = velocity;
     w[i] = w[i] - params.lr * velocity;
 }

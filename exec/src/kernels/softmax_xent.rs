@@ -47,11 +47,25 @@ impl SoftmaxXent {
         let dy = gpu.upload("xent labels", bytemuck::cast_slice(labels))?;
         let dg = gpu.output("xent grad", (rows * classes * 4) as u64)?;
         let dloss = gpu.output("xent loss", (rows * 4) as u64)?;
-        let params = [rows as u32, classes as u32, 0, 0];
-        let uniform = gpu.uniform("xent params", bytemuck::cast_slice(&params));
-        gpu.dispatch(&self.kernel, &[&dl, &dy, &dg, &dloss, &uniform], (rows.div_ceil(64) as u32, 1, 1));
+        let mut encoder = gpu.encoder("xent");
+        self.record(gpu, &mut encoder, [&dl, &dy, &dg, &dloss], rows, classes);
+        gpu.queue.submit([encoder.finish()]);
         let mut loss = gpu.read_f32(&dloss)?;
         loss.truncate(rows);
         Ok((gpu.read_f32(&dg)?, loss))
+    }
+
+    /// Records losses and gradients for resident `[logits, labels, grad, loss]` of `rows` rows.
+    pub fn record(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        [logits, labels, grad, loss]: [&wgpu::Buffer; 4],
+        rows: usize,
+        classes: usize,
+    ) {
+        let params = [rows as u32, classes as u32, 0, 0];
+        let uniform = gpu.uniform("xent params", bytemuck::cast_slice(&params));
+        gpu.record(encoder, &self.kernel, &[logits, labels, grad, loss, &uniform], (rows.div_ceil(64) as u32, 1, 1));
     }
 }
