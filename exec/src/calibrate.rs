@@ -55,7 +55,8 @@ pub fn measure(dev: &Device, loaded: &Loaded) -> Result<Estimates, GpuError> {
             let timed = mean_seconds(REPS, || {
                 let mut encoder = gpu.encoder("calibration");
                 let input = SpanInput { pixels: &dev.pixels[dataset], indices: &indices, shape, span };
-                record_span(gpu, &dev.prep, &mut encoder, &input, &[&prefix])?;
+                let recorded = record_span(gpu, &dev.prep, &mut encoder, &input, &[&prefix]);
+                recorded.outputs.into_iter().next().expect("one leaf")?;
                 gpu.queue.submit([encoder.finish()]);
                 gpu.wait()
             });

@@ -80,7 +80,7 @@ struct Home {
 }
 
 enum Job {
-    Prep { phase: Phase, group: GroupId, dataset: usize, leaves: Vec<usize> },
+    Prep { phase: Phase, group: GroupId, dataset: usize, leaves: Vec<usize>, readers: Vec<usize> },
     Step { phase: Phase, task: usize, group: GroupId, homes: Vec<Home> },
     Quit,
 }
@@ -194,23 +194,16 @@ impl DeviceRunner {
         self.in_flight -= 1;
         if let Work::Prep(g) = done.ended.phase.work {
             if let Some(mut record) = self.prep_in_flight.remove(&(g, done.ended.phase.position)) {
-                match &done.ended.error {
-                    None => {
-                        record.busy_ns = done.ended.busy_ns;
-                        self.prep_log.push(record);
-                    }
-                    Some(e) => {
-                        let mut outcomes = self.shared.outcomes.lock().expect("outcomes");
-                        for &t in &record.readers {
-                            outcomes[t].error.get_or_insert_with(|| format!("preprocessing its stream: {e}"));
-                        }
-                    }
-                }
+                record.busy_ns = done.ended.busy_ns;
+                self.prep_log.push(record);
             }
         }
-        if let (Work::Compute(t), Some(e)) = (done.ended.phase.work, &done.ended.error) {
-            self.shared.outcomes.lock().expect("outcomes")[t].error.get_or_insert_with(|| e.clone());
+        let mut outcomes = self.shared.outcomes.lock().expect("outcomes");
+        for (t, e) in &done.ended.failures {
+            let what = if matches!(done.ended.phase.work, Work::Prep(_)) { "preprocessing: " } else { "" };
+            outcomes[*t].error.get_or_insert_with(|| format!("{what}{e}"));
         }
+        drop(outcomes);
         if let Some((task, loss)) = done.loss {
             self.steps_seen[task] += 1;
             if let Some(hook) = self.progress.as_mut() {
@@ -252,7 +245,7 @@ impl Runner for DeviceRunner {
                     readers: order.readers.clone(),
                 };
                 self.prep_in_flight.insert((group, phase.position), record);
-                Job::Prep { phase, group, dataset, leaves }
+                Job::Prep { phase, group, dataset, leaves, readers: order.readers }
             }
             Work::Compute(task) => {
                 let end = phase.position + phase.amount;
@@ -301,26 +294,30 @@ impl Runner for DeviceRunner {
 fn worker(shared: Arc<Shared>, device: usize, jobs: Receiver<Job>, done: Sender<Done>) {
     while let Ok(job) = jobs.recv() {
         let began = Instant::now();
-        let (phase, result) = match job {
+        let (phase, failures, loss, busy_ns) = match job {
             Job::Quit => return,
-            Job::Prep { phase, group, dataset, leaves } => {
-                (phase, run_prep(&shared, device, phase, group, dataset, &leaves).map(|()| None))
+            Job::Prep { phase, group, dataset, leaves, readers } => {
+                let failed = match run_prep(&shared, device, phase, group, dataset, &leaves) {
+                    Ok(failed) => failed,
+                    Err(e) => leaves.iter().map(|&l| (l, e.clone())).collect(),
+                };
+                // The consumers of a pipeline that could not be computed fail; the rest go on.
+                let tasks = &shared.loaded.tasks;
+                let failures = readers
+                    .iter()
+                    .filter_map(|&t| failed.iter().find(|(l, _)| *l == tasks[t].pipeline).map(|(_, e)| (t, e.clone())))
+                    .collect();
+                (phase, failures, None, began.elapsed().as_nanos() as f64)
             }
             Job::Step { phase, task, group, homes } => {
-                (phase, run_step(&shared, device, phase, task, group, &homes, began).map(Some))
+                match run_step(&shared, device, phase, task, group, &homes, began) {
+                    // A step reports its own time: it leaves out the held-out evaluation after the last.
+                    Ok((loss, ns)) => (phase, Vec::new(), Some((task, loss)), ns),
+                    Err(e) => (phase, vec![(task, e)], None, began.elapsed().as_nanos() as f64),
+                }
             }
         };
-        let busy_ns = began.elapsed().as_nanos() as f64;
-        let (error, loss) = match result {
-            Ok(loss) => (None, loss),
-            Err(e) => (Some(e), None),
-        };
-        let (busy_ns, loss) = match loss {
-            // A step reports its own time: it leaves out the held-out evaluation after the last.
-            Some((task, loss, ns)) => (ns, Some((task, loss))),
-            None => (busy_ns, None),
-        };
-        if done.send(Done { ended: Ended { phase, busy_ns, error }, loss }).is_err() {
+        if done.send(Done { ended: Ended { phase, busy_ns, failures }, loss }).is_err() {
             return;
         }
     }
@@ -344,7 +341,7 @@ fn shape_of(shared: &Shared, dataset: usize) -> Shape {
 }
 
 /// Preprocesses stream positions `[phase.position, + phase.amount)` for every pipeline in
-/// `leaves` into their rings on this device.
+/// `leaves` into their rings on this device; returns the pipelines that could not be computed.
 fn run_prep(
     shared: &Shared,
     device: usize,
@@ -352,7 +349,7 @@ fn run_prep(
     group: GroupId,
     dataset: usize,
     leaves: &[usize],
-) -> Result<(), String> {
+) -> Result<Vec<(usize, String)>, String> {
     let dev = &shared.devices[device];
     let gpu = &dev.gpu;
     let shape = shape_of(shared, dataset);
@@ -364,24 +361,29 @@ fn run_prep(
     let order = &shared.orders[dataset];
     let mut encoder = gpu.encoder("prep");
     let mut dispatches = 0;
+    let mut failed: Vec<(usize, String)> = Vec::new();
     for span in spans(phase.position, phase.amount, order.epoch_len(), rows) {
         let images = order.images(span.position, span.rows);
         let indices = gpu.upload("batch indices", bytemuck::cast_slice(&images)).map_err(|e| e.to_string())?;
         let input = SpanInput { pixels: &dev.pixels[dataset], indices: &indices, shape, span };
-        let (outputs, n) = record_span(gpu, &dev.prep, &mut encoder, &input, &pipelines).map_err(|e| e.to_string())?;
-        dispatches += n;
+        let recorded = record_span(gpu, &dev.prep, &mut encoder, &input, &pipelines);
+        dispatches += recorded.dispatches;
         let at = (span.position % rows) * row_bytes;
-        for (out, ring) in outputs.iter().zip(&rings) {
-            encoder.copy_buffer_to_buffer(out, 0, ring, at, span.rows as u64 * row_bytes);
+        for ((out, ring), &leaf) in recorded.outputs.into_iter().zip(&rings).zip(leaves) {
+            match out {
+                Ok(out) => encoder.copy_buffer_to_buffer(&out, 0, ring, at, span.rows as u64 * row_bytes),
+                Err(e) if !failed.iter().any(|(l, _)| *l == leaf) => failed.push((leaf, e.to_string())),
+                Err(_) => {}
+            }
         }
     }
     gpu.queue.submit([encoder.finish()]);
     gpu.wait().map_err(|e| e.to_string())?;
     shared.prep_dispatches.fetch_add(dispatches, Ordering::Relaxed);
-    Ok(())
+    Ok(failed)
 }
 
-/// One training step of `task` on this device; returns (task, loss, busy ns of the step).
+/// One training step of `task` on this device; returns its loss and busy ns.
 fn run_step(
     shared: &Shared,
     device: usize,
@@ -390,7 +392,7 @@ fn run_step(
     group: GroupId,
     homes: &[Home],
     began: Instant,
-) -> Result<(usize, f32, f64), String> {
+) -> Result<(f32, f64), String> {
     let plan: &TaskPlan = &shared.loaded.tasks[task];
     let dev = &shared.devices[device];
     let gpu = &dev.gpu;
@@ -459,7 +461,7 @@ fn run_step(
         let accuracy = model.trainer.accuracy(gpu, &dev.mlp, &x, &labels).map_err(err)?;
         shared.outcomes.lock().expect("outcomes")[task].accuracy = Some(accuracy);
     }
-    Ok((task, loss, step_ns))
+    Ok((loss, step_ns))
 }
 
 /// The held-out images through the task pipeline's deterministic stages (decode, normalise),

@@ -233,26 +233,48 @@ pub struct SpanInput<'a> {
     pub span: Span,
 }
 
-/// Records one span of every pipeline in `leaves` (each sharing the work of common prefixes)
-/// and returns, per leaf, the buffer holding its output rows, and the kernels dispatched.
+/// What recording a span produced: per leaf, the buffer holding its output rows or why it
+/// could not be computed (the other leaves are unaffected), and the kernels dispatched.
+pub struct Recorded {
+    pub outputs: Vec<Result<wgpu::Buffer, GpuError>>,
+    pub dispatches: u64,
+}
+
+/// Records one span of every pipeline in `leaves`, each sharing the work of common prefixes.
 pub fn record_span(
     gpu: &Gpu,
     kernels: &PrepKernels,
     encoder: &mut wgpu::CommandEncoder,
     input: &SpanInput,
     leaves: &[&Pipeline],
-) -> Result<(Vec<wgpu::Buffer>, u64), GpuError> {
-    let SpanInput { pixels, indices: indices_buf, shape, span } = *input;
+) -> Recorded {
     let mut dispatches = 0;
-    let size = (span.rows * shape.floats() * 4) as u64;
     // Computed prefixes: the keys of their stages and the buffer holding the result.
-    let mut memo: Vec<(Vec<&str>, wgpu::Buffer)> = Vec::new();
+    let mut memo: Vec<(Vec<String>, wgpu::Buffer)> = Vec::new();
     let mut outputs = Vec::new();
     for leaf in leaves {
+        let out = record_leaf(gpu, kernels, encoder, input, leaf, &mut memo, &mut dispatches);
+        outputs.push(out);
+    }
+    Recorded { outputs, dispatches }
+}
+
+fn record_leaf(
+    gpu: &Gpu,
+    kernels: &PrepKernels,
+    encoder: &mut wgpu::CommandEncoder,
+    input: &SpanInput,
+    leaf: &Pipeline,
+    memo: &mut Vec<(Vec<String>, wgpu::Buffer)>,
+    dispatches: &mut u64,
+) -> Result<wgpu::Buffer, GpuError> {
+    let SpanInput { pixels, indices: indices_buf, shape, span } = *input;
+    let size = (span.rows * shape.floats() * 4) as u64;
+    {
         let keys: Vec<&str> = leaf.stages.iter().map(|(k, _)| k.as_str()).collect();
         let (mut done, mut current) = memo
             .iter()
-            .filter(|(prefix, _)| keys.starts_with(prefix))
+            .filter(|(prefix, _)| prefix.len() <= keys.len() && prefix.iter().zip(&keys).all(|(a, b)| a == b))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(prefix, buf)| (prefix.len(), Some(buf.clone())))
             .unwrap_or((0, None));
@@ -274,14 +296,13 @@ pub fn record_span(
                 }
                 (_, None) => unreachable!("pipelines start with decode"),
             }
-            dispatches += 1;
+            *dispatches += 1;
             done += 1;
-            memo.push((keys[..done].to_vec(), out.clone()));
+            memo.push((keys[..done].iter().map(|k| k.to_string()).collect(), out.clone()));
             current = Some(out);
         }
-        outputs.push(current.expect("a pipeline has stages"));
+        Ok(current.expect("a pipeline has stages"))
     }
-    Ok((outputs, dispatches))
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub struct RunReport {
     pub tasks: Vec<TaskReport>,
     /// What the policy planned with (calibrated estimates).
     pub estimates: Workload,
-    /// The recorded trace: the same workload with measured durations.
+    /// The recorded trace: the same workload with measured durations (the tasks that finished).
     pub trace: Workload,
     pub stats: ExecStats,
 }
@@ -138,8 +138,10 @@ pub fn run(
     let records = result?;
 
     let measured = measured_estimates(loaded, &estimates, &device_type, &outcomes, &runner.prep_log);
-    let trace = workload(loaded, &types, &measured, cluster);
     let tasks = task_reports(loaded, &records, &outcomes);
+    // The trace holds what ran to the end: a failed task's steps were never measured.
+    let mut trace = workload(loaded, &types, &measured, cluster);
+    trace.tasks.retain(|t| tasks.iter().any(|r| r.task == t.id && r.final_state == "COMPLETED_SUCCESSFULLY"));
     let stats = ExecStats {
         devices: names,
         processors: problem.processors.len(),

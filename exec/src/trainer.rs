@@ -39,6 +39,13 @@ impl Trainer {
     /// `micro` at a time.
     pub fn new(gpu: &Gpu, widths: &[usize], seed: u64, batch: usize, micro: usize) -> Result<Self, GpuError> {
         assert!(micro > 0 && batch.is_multiple_of(micro), "micro-batches divide the batch");
+        // Check every buffer against the device's limits before building anything on the host.
+        for w in widths.windows(2) {
+            gpu.check_size("a layer's weights", w[0] as u64 * w[1] as u64 * 4)?;
+        }
+        for &w in widths {
+            gpu.check_size("a micro-batch's activations", micro as u64 * w as u64 * 4)?;
+        }
         let init = Mlp::new(widths, seed);
         let (weights, biases) = init.parameters();
         let f32s = |what: &str, n: usize| gpu.output(what, (n * 4) as u64);

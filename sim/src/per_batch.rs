@@ -56,12 +56,13 @@ pub struct PhaseOrder {
     pub model_ns: f64,
 }
 
-/// A phase that ended: how long its processors were busy and, if it failed, why.
+/// A phase that ended: how long its processors were busy, and the tasks it failed with why (a
+/// step's own task; the consumers of a stream whose pipeline could not be computed).
 #[derive(Debug, Clone)]
 pub struct Ended {
     pub phase: Phase,
     pub busy_ns: f64,
-    pub error: Option<String>,
+    pub failures: Vec<(usize, String)>,
 }
 
 /// Carries out phases and says when they end.
@@ -104,7 +105,7 @@ impl Runner for SimRunner {
         let mut ended = Vec::new();
         while self.phases.peek().is_some_and(|Reverse((t, ..))| *t == at) {
             let Reverse((_, _, phase, ns)) = self.phases.pop().expect("peeked");
-            ended.push(Ended { phase, busy_ns: f64::from_bits(ns), error: None });
+            ended.push(Ended { phase, busy_ns: f64::from_bits(ns), failures: Vec::new() });
         }
         (at, ended)
     }
@@ -256,7 +257,7 @@ pub fn run_with(
         }
         now = next;
 
-        for Ended { phase, busy_ns, error } in ended {
+        for Ended { phase, busy_ns, failures } in ended {
             running.in_flight -= 1;
             record_phase(&mut d, phase, now, false, problem);
             match phase.work {
@@ -275,28 +276,25 @@ pub fn run_with(
                         stream.in_flight -= amount;
                         stream.produced += amount;
                     }
-                    if let Some(message) = error {
-                        // Every consumer of a stream that cannot be produced fails.
-                        let members = d.state.groups.get(&g).map(|g| g.members.clone()).unwrap_or_default();
-                        for t in members {
-                            let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
-                            on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
-                        }
-                        continue;
-                    }
                     tally.buffer_peak =
                         tally.buffer_peak.max(buffered_bytes(problem, &d.state, stream, g, &steps_done));
                     let batches = buffered(problem, stream, &steps_done) as f64 / stream.largest as f64;
                     tally.buffer_peak_batches = tally.buffer_peak_batches.max(batches);
+                    for (t, message) in failures {
+                        let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
+                        on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+                    }
                 }
                 Work::Compute(t) => {
                     for &q in &d.state.tasks[t].processors {
                         running.busy[q] = None;
                         tally.proc_time[q].compute += busy_ns;
                     }
-                    if let Some(message) = error {
-                        let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
-                        on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+                    if !failures.is_empty() {
+                        for (t, message) in failures {
+                            let applied = fail(&mut d, policy, &mut streams, &mut failed, t, &message, now)?;
+                            on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
+                        }
                         continue;
                     }
                     steps_done[t] += 1;

@@ -62,7 +62,9 @@ pub fn run(args: ExecArgs) -> Result<()> {
     for bar in &bars {
         bar.finish_and_clear();
     }
-    let replay = if report.stats.stopped { None } else { Some(replay(&report, &args.policy)?) };
+    let failed = report.tasks.iter().filter(|t| t.final_state == "COMPLETED_FAILED").count();
+    // A replay predicts the whole run: only meaningful when every task ran to its end.
+    let replay = if report.stats.stopped || failed > 0 { None } else { Some(replay(&report, &args.policy)?) };
     if let Some(dir) = &args.out {
         write(dir, &report, replay.as_ref())?;
     }
@@ -70,6 +72,11 @@ pub fn run(args: ExecArgs) -> Result<()> {
     if report.stats.stopped {
         eprintln!("stopped: the records hold every task finished before the stop (the rest are COMPLETED_KILLED)");
         std::process::exit(130);
+    }
+    if failed > 0 {
+        // The run itself went through; the exit status still tells scripts that tasks failed.
+        eprintln!("coprep: {failed} task(s) failed (see above; the records have the whole error)");
+        std::process::exit(1);
     }
     Ok(())
 }
@@ -145,7 +152,10 @@ fn print_report(loaded: &Loaded, report: &RunReport, replay: Option<&Replay>, ou
         .map(|(t, job)| {
             vec![
                 t.task.clone(),
-                t.final_state.trim_start_matches("COMPLETED_").to_lowercase(),
+                match t.final_state.as_str() {
+                    "COMPLETED_SUCCESSFULLY" => "done".to_string(),
+                    other => other.trim_start_matches("COMPLETED_").to_lowercase(),
+                },
                 format!("{}/{}", t.steps_done, t.steps),
                 format!("{} -> {}", opt(t.first_loss, |l| format!("{l:.3}")), opt(t.final_loss, |l| format!("{l:.3}"))),
                 opt(t.held_out_accuracy, |a| format!("{:.1}%", a * 100.0)),
@@ -158,7 +168,14 @@ fn print_report(loaded: &Loaded, report: &RunReport, replay: Option<&Replay>, ou
     let header = ["task", "state", "steps", "loss first -> last", "held-out acc", "ms/step", "start -> end s", "on"];
     print!("{}", table::render(&header, &rows));
     for t in report.tasks.iter().filter(|t| !t.error.is_empty()) {
-        println!("  {}: {}", t.task, t.error);
+        // wgpu's messages run over several lines (tasks.csv keeps them whole): the first and
+        // the one that says what is wrong.
+        let mut lines = t.error.lines().map(str::trim);
+        let first = lines.next().unwrap_or_default();
+        match lines.find(|l| l.contains("error:")) {
+            Some(cause) => println!("  {} failed: {first} {cause}", t.task),
+            None => println!("  {} failed: {first}", t.task),
+        }
     }
     let streams = report.records.summary.groups;
     let saved = if s.samples_read > 0 { 1.0 - s.prep_samples as f64 / s.samples_read as f64 } else { 0.0 };
@@ -173,6 +190,9 @@ fn print_report(loaded: &Loaded, report: &RunReport, replay: Option<&Replay>, ou
         s.prep_phases,
         s.prep_dispatches
     );
+    if replay.is_none() && !s.stopped {
+        println!("(the recorded trace was not replayed: tasks failed, so the run is not the whole workload)");
+    }
     if let Some(r) = replay {
         println!(
             "replaying the recorded trace predicts {} s (analytic engine, {:+.1}%) and {} s (per-batch, {:+.1}%)",
