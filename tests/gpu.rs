@@ -7,7 +7,7 @@ use coprep_exec::kernels::normalize::{self, Normalization, Normalize};
 use coprep_exec::{Gpu, GpuError};
 use rand::{Rng, SeedableRng};
 
-fn gpu() -> Option<Gpu> {
+pub fn gpu() -> Option<Gpu> {
     match Gpu::first() {
         Ok(gpu) => Some(gpu),
         Err(e) if std::env::var("COPREP_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
@@ -235,4 +235,115 @@ fn an_mlp_learns_the_digits() {
     let accuracy = mlp.accuracy(&gpu, &kernels, &x_test, &y_test).unwrap();
     eprintln!("digits MLP 64-128-10, 10 epochs: held-out accuracy {accuracy:.3}, epoch losses {epoch_losses:?}");
     assert!(accuracy >= 0.9, "held-out accuracy {accuracy}, losses {epoch_losses:?}");
+}
+
+#[test]
+fn the_resident_trainer_with_micro_batches_matches_the_plain_mlp() {
+    use coprep_exec::mlp::{Mlp, MlpKernels};
+    use coprep_exec::trainer::Trainer;
+    let Some(gpu) = gpu() else { return };
+    let kernels = MlpKernels::new(&gpu).unwrap();
+    let widths = [12, 16, 8, 3];
+    let (batch, micro) = (8, 2);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut plain = Mlp::new(&widths, 9);
+    let mut resident = Trainer::new(&gpu, &widths, 9, batch, micro).unwrap();
+    for step in 0..3 {
+        let x: Vec<f32> = (0..batch * widths[0]).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let labels: Vec<u32> = (0..batch).map(|_| rng.random_range(0..3)).collect();
+        let input = gpu.upload("x", bytemuck::cast_slice(&x)).unwrap();
+        // Four micro-batches of two, gradients summed and scaled: the whole batch's mean.
+        let got = resident.step(&gpu, &kernels, &input, &labels, 0.1, 0.9).unwrap();
+        let want = plain.train_step(&gpu, &kernels, &x, &labels, 0.1, 0.9).unwrap();
+        assert!((got - want).abs() < 1e-5, "step {step}: loss {got} vs {want}");
+    }
+    let state = resident.download(&gpu).unwrap();
+    let (weights, biases) = plain.parameters();
+    for (l, s) in state.iter().enumerate() {
+        for (got, want) in s[0].iter().zip(&weights[l]).chain(s[1].iter().zip(&biases[l])) {
+            assert!((got - want).abs() < 1e-5, "layer {l}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn a_shared_stream_computes_each_pipeline_bit_identically_to_computing_it_alone() {
+    use coprep_exec::kernels::gather;
+    use coprep_exec::prep::{record_span, spans, Op, Pipeline, PrepKernels, Shape, SpanInput};
+    use coprep_exec::workload::StageSpec;
+    let Some(gpu) = gpu() else { return };
+    let kernels = PrepKernels::new(&gpu).unwrap();
+    let set = coprep_exec::data::synthetic::generate(40, 8, 3, 2);
+    let pixels = gather::upload_pixels(&gpu, "pixels", &set.pixels).unwrap();
+    let stage = |op: &str, params: serde_json::Value| {
+        let spec = StageSpec { op: op.into(), params: serde_json::from_value(params).unwrap() };
+        let parsed = Op::parse(&spec, std::path::Path::new(".")).unwrap();
+        (spec.stage().key(), parsed)
+    };
+    let prefix = vec![
+        stage("decode", serde_json::json!({})),
+        stage("normalize", serde_json::json!({"mean": [0.1, 0.2, 0.3], "std": 0.5})),
+        stage("flip", serde_json::json!({"p": 0.5, "seed": 4})),
+    ];
+    let pipeline = |extra: Vec<(String, Op)>| Pipeline { id: "p".into(), stages: [prefix.clone(), extra].concat() };
+    let a = pipeline(vec![stage("noise", serde_json::json!({"sigma": 0.1, "seed": 1}))]);
+    let b = pipeline(vec![stage("crop", serde_json::json!({"pad": 2, "seed": 2}))]);
+    let c = pipeline(vec![stage("jitter", serde_json::json!({"seed": 3}))]);
+    let shape = Shape { h: 8, w: 8, c: 3 };
+    // Positions 30..50 of a 40-image epoch: the span crosses into epoch 1.
+    let read = |leaves: &[&Pipeline], position: u64, rows: u64| -> Vec<Vec<f32>> {
+        let mut out = vec![Vec::new(); leaves.len()];
+        for span in spans(position, rows, 40, u64::MAX) {
+            let images: Vec<u32> =
+                (span.position..span.position + span.rows as u64).map(|q| (q * 7 % 40) as u32).collect();
+            let indices = gpu.upload("indices", bytemuck::cast_slice(&images)).unwrap();
+            let mut encoder = gpu.encoder("test");
+            let input = SpanInput { pixels: &pixels, indices: &indices, shape, span };
+            let recorded = record_span(&gpu, &kernels, &mut encoder, &input, leaves);
+            assert_eq!(recorded.dispatches as usize, if leaves.len() == 3 { 6 } else { 4 * leaves.len() });
+            gpu.queue.submit([encoder.finish()]);
+            for (o, buf) in out.iter_mut().zip(recorded.outputs) {
+                o.extend(gpu.read_f32(&buf.unwrap()).unwrap());
+            }
+        }
+        out
+    };
+    let together = read(&[&a, &b, &c], 30, 20);
+    for (i, alone) in [&a, &b, &c].iter().enumerate() {
+        let own = read(&[alone], 30, 20).remove(0);
+        assert_eq!(own.len(), 20 * 192);
+        assert!(own.iter().zip(&together[i]).all(|(x, y)| x.to_bits() == y.to_bits()), "pipeline {i} differs");
+        // And batch boundaries do not matter either: the same positions read in two pieces.
+        let pieces = [read(&[alone], 30, 7).remove(0), read(&[alone], 37, 13).remove(0)].concat();
+        assert!(own.iter().zip(&pieces).all(|(x, y)| x.to_bits() == y.to_bits()), "pipeline {i} by pieces");
+    }
+}
+
+#[test]
+fn batching_and_normalising_match_their_references() {
+    use coprep_exec::kernels::{affine, gather};
+    let Some(gpu) = gpu() else { return };
+    let g = gather::Gather::new(&gpu).unwrap();
+    let a = affine::Affine::new(&gpu).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    // Odd image sizes: rows start mid-word in the packed pixels.
+    for (images, image_bytes, rows, channels) in [(10usize, 3usize, 7usize, 3u32), (50, 64, 33, 1), (5, 13, 12, 1)] {
+        let pixels: Vec<u8> = (0..images * image_bytes).map(|_| rng.random()).collect();
+        let indices: Vec<u32> = (0..rows).map(|_| rng.random_range(0..images as u32)).collect();
+        let dp = gather::upload_pixels(&gpu, "pixels", &pixels).unwrap();
+        let di = gpu.upload("indices", bytemuck::cast_slice(&indices)).unwrap();
+        let decoded = gpu.output("decoded", (rows * image_bytes * 4) as u64).unwrap();
+        let normed = gpu.output("normalised", (rows * image_bytes * 4) as u64).unwrap();
+        let norm = Normalization { mean: [0.4, 0.5, 0.6, 0.0], std: [0.2, 0.25, 0.3, 1.0], channels };
+        let mut encoder = gpu.encoder("test");
+        g.record(&gpu, &mut encoder, [&dp, &di, &decoded], rows, image_bytes);
+        a.record(&gpu, &mut encoder, [&decoded, &normed], rows * image_bytes, &norm);
+        gpu.queue.submit([encoder.finish()]);
+        let want = gather::reference(&pixels, image_bytes, &indices);
+        assert_eq!(gpu.read_f32(&decoded).unwrap(), want, "decoding is exact");
+        let want = affine::reference(&want, &norm);
+        for (got, want) in gpu.read_f32(&normed).unwrap().iter().zip(&want) {
+            assert!((got - want).abs() <= 1e-6 * want.abs().max(1.0), "{got} vs {want}");
+        }
+    }
 }

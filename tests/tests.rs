@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod data;
 mod engines;
+mod exec;
 mod formats;
 mod gpu;
 mod hand_worked;

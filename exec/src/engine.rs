@@ -67,8 +67,10 @@ struct Shared {
     ring_rows: Vec<u64>,
     models: Mutex<BTreeMap<usize, Arc<Mutex<Option<Model>>>>>,
     outcomes: Mutex<Vec<TaskOutcome>>,
-    /// Kernel dispatches of preprocessing, summed over every prep phase.
+    /// Kernel dispatches of preprocessing, summed over every prep phase, and the spans they
+    /// ran over (a phase is split where an epoch ends or its ring wraps).
     prep_dispatches: AtomicU64,
+    prep_spans: AtomicU64,
 }
 
 /// Rows of stream positions `[start, end)` prepared on `device`.
@@ -132,6 +134,7 @@ impl DeviceRunner {
             models: Mutex::new(BTreeMap::new()),
             outcomes: Mutex::new(vec![TaskOutcome::default(); tasks]),
             prep_dispatches: AtomicU64::new(0),
+            prep_spans: AtomicU64::new(0),
         });
         let (done_tx, done) = channel();
         let mut senders = Vec::new();
@@ -178,8 +181,9 @@ impl DeviceRunner {
         self.start.elapsed().as_nanos() as Nanos
     }
 
-    /// Stops the workers and returns what every task produced and the prep dispatch count.
-    pub fn finish(&mut self) -> (Vec<TaskOutcome>, u64) {
+    /// Stops the workers and returns what every task produced and the prep dispatch and span
+    /// counts.
+    pub fn finish(&mut self) -> (Vec<TaskOutcome>, u64, u64) {
         for s in &self.senders {
             let _ = s.send(Job::Quit);
         }
@@ -187,7 +191,8 @@ impl DeviceRunner {
             let _ = w.join();
         }
         let outcomes = self.shared.outcomes.lock().expect("outcomes").clone();
-        (outcomes, self.shared.prep_dispatches.load(Ordering::Relaxed))
+        let counter = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        (outcomes, counter(&self.shared.prep_dispatches), counter(&self.shared.prep_spans))
     }
 
     fn receive(&mut self, done: Done) -> Ended {
@@ -367,6 +372,7 @@ fn run_prep(
         let indices = gpu.upload("batch indices", bytemuck::cast_slice(&images)).map_err(|e| e.to_string())?;
         let input = SpanInput { pixels: &dev.pixels[dataset], indices: &indices, shape, span };
         let recorded = record_span(gpu, &dev.prep, &mut encoder, &input, &pipelines);
+        shared.prep_spans.fetch_add(1, Ordering::Relaxed);
         dispatches += recorded.dispatches;
         let at = (span.position % rows) * row_bytes;
         for ((out, ring), &leaf) in recorded.outputs.into_iter().zip(&rings).zip(leaves) {

@@ -67,9 +67,12 @@ pub struct ExecStats {
     pub processors: usize,
     pub calibration_s: f64,
     pub run_s: f64,
-    /// Preprocessing phases run and the kernel dispatches they made.
+    /// Preprocessing phases run, the kernel dispatches they made, and the spans they ran over
+    /// (a phase splits where an epoch ends or its ring wraps): dispatches = spans x the stages
+    /// of the stream's prefix tree, whatever the number of consumers.
     pub prep_phases: usize,
     pub prep_dispatches: u64,
+    pub prep_spans: u64,
     /// Samples preprocessed, and what the tasks read (what they would have preprocessed alone).
     pub prep_samples: u64,
     pub samples_read: u64,
@@ -134,7 +137,7 @@ pub fn run(
     runner.reset_clock();
     let result = run_with(&problem, policy, &opts, &mut runner, "executor");
     let run_s = started.elapsed().as_secs_f64();
-    let (outcomes, prep_dispatches) = runner.finish();
+    let (outcomes, prep_dispatches, prep_spans) = runner.finish();
     let records = result?;
 
     let measured = measured_estimates(loaded, &estimates, &device_type, &outcomes, &runner.prep_log);
@@ -149,6 +152,7 @@ pub fn run(
         run_s,
         prep_phases: runner.prep_log.len(),
         prep_dispatches,
+        prep_spans,
         prep_samples: runner.prep_log.iter().map(|r| r.samples).sum(),
         samples_read: outcomes.iter().zip(&loaded.tasks).map(|(o, t)| (o.losses.len() * t.batch_size) as u64).sum(),
         stopped: records.jobs.iter().any(|j| j.final_state == "COMPLETED_KILLED"),
