@@ -71,6 +71,21 @@ pub enum BenchCommand {
     Speed(SpeedArgs),
     /// Throughput of the executor's kernels on the first GPU adapter (GFLOP/s, GB/s)
     Kernels(KernelsArgs),
+    /// Preprocessing time of N tasks sharing one stream against N unshared, on the GPUs
+    Sharing(SharingArgs),
+}
+
+#[derive(Args)]
+pub struct SharingArgs {
+    /// Task counts N
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
+    pub tasks: Vec<usize>,
+    /// Training steps per task
+    #[arg(long, default_value_t = 20)]
+    pub steps: u64,
+    /// Images per batch
+    #[arg(long, default_value_t = 64)]
+    pub batch: u32,
 }
 
 #[derive(Args)]
@@ -84,6 +99,9 @@ pub struct KernelsArgs {
     /// Timed repetitions after one warm-up
     #[arg(long, default_value_t = 5)]
     pub reps: u32,
+    /// Images (32 x 32 x 3) per batch for the preprocessing ops
+    #[arg(long, default_value_t = 256)]
+    pub images: usize,
 }
 
 #[derive(Args)]

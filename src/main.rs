@@ -28,6 +28,7 @@ fn main() {
             args::BenchCommand::Quality(a) => commands::bench::quality::run(a),
             args::BenchCommand::Speed(a) => commands::bench::speed::run(a),
             args::BenchCommand::Kernels(a) => commands::bench::kernels::run(a),
+            args::BenchCommand::Sharing(a) => commands::bench::sharing::run_bench(a),
         },
     };
     if let Err(err) = result {

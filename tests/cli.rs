@@ -269,12 +269,29 @@ fn devices_lists_adapters_or_says_how_to_get_one() {
 }
 
 #[test]
+fn bench_sharing_compares_one_stream_with_many() {
+    let out = coprep(&["bench", "sharing", "--tasks", "2", "--steps", "3", "--batch", "8"]);
+    if !out.status.success() {
+        assert!(stderr(&out).contains("no GPU adapter found"), "{}", stderr(&out));
+        assert!(!std::env::var("COPREP_REQUIRE_GPU").is_ok_and(|v| v == "1"), "COPREP_REQUIRE_GPU=1 but no GPU");
+        return;
+    }
+    let text = stdout(&out);
+    // Two tasks of 3 steps x 8 images: 48 samples preprocessed unshared, 24 shared.
+    let row = text.lines().find(|l| l.starts_with("2 ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("48 / 24"), "{row}");
+}
+
+#[test]
 fn bench_kernels_reports_throughput_or_says_there_is_no_gpu() {
-    let out = coprep(&["bench", "kernels", "--matmul", "32", "--normalize", "3072", "--reps", "1"]);
+    let out = coprep(&["bench", "kernels", "--matmul", "32", "--normalize", "3072", "--reps", "1", "--images", "4"]);
     if out.status.success() {
         let text = stdout(&out);
-        assert!(text.contains("matmul 32 x 32 x 32:") && text.contains("GFLOP/s"), "{text}");
-        assert!(text.contains("decode + normalise 3072 values:") && text.contains("GB/s"), "{text}");
+        assert!(text.contains("matmul 32 x 32 x 32 ") && text.contains("GFLOP/s"), "{text}");
+        assert!(text.contains("decode + normalise, 3072 values") && text.contains("GB/s"), "{text}");
+        for op in ["gather", "normalise,", "crop,", "flip,", "jitter,", "noise,"] {
+            assert!(text.contains(op), "{op} missing: {text}");
+        }
     } else {
         assert!(stderr(&out).contains("no GPU adapter found"), "{}", stderr(&out));
         assert!(!std::env::var("COPREP_REQUIRE_GPU").is_ok_and(|v| v == "1"), "COPREP_REQUIRE_GPU=1 but no GPU");

@@ -22,3 +22,5 @@ pub mod workload;
 
 pub use devices::{adapters, describe, DeviceInfo};
 pub use gpu::{Gpu, GpuError};
+/// The wgpu this crate is built on (for callers recording kernels into their own encoders).
+pub use wgpu;

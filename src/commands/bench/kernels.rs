@@ -1,23 +1,83 @@
 //! `coprep bench kernels`: throughput of the executor's kernels on the first GPU adapter —
-//! GFLOP/s for matmul, GB/s for the decode + normalise preprocessing op — with operands
+//! GFLOP/s for matmul, GB/s (bytes read and written) for each preprocessing op — with operands
 //! resident on the device (transfers are not counted).
 
 use crate::args::KernelsArgs;
+use crate::table;
 use anyhow::Result;
+use coprep_exec::kernels::affine::Affine;
+use coprep_exec::kernels::augment::{Augment, AugmentKernel};
+use coprep_exec::kernels::gather::{upload_pixels, Gather};
 use coprep_exec::kernels::matmul::MatMul;
-use coprep_exec::kernels::normalize::Normalize;
+use coprep_exec::kernels::normalize::{Normalization, Normalize};
+use coprep_exec::kernels::random::{Batch, Stream};
+use coprep_exec::wgpu;
 use coprep_exec::Gpu;
+use std::time::Instant;
+
+/// Seconds per run of `record` (recorded alone into a submission): one warm-up, then the mean
+/// of `reps`.
+fn seconds(gpu: &Gpu, reps: u32, record: impl Fn(&mut wgpu::CommandEncoder)) -> Result<f64> {
+    let once = || -> Result<()> {
+        let mut encoder = gpu.encoder("bench");
+        record(&mut encoder);
+        gpu.queue.submit([encoder.finish()]);
+        Ok(())
+    };
+    once()?;
+    gpu.wait()?;
+    let start = Instant::now();
+    for _ in 0..reps {
+        once()?;
+    }
+    gpu.wait()?;
+    Ok(start.elapsed().as_secs_f64() / reps.max(1) as f64)
+}
 
 pub fn run(args: KernelsArgs) -> Result<()> {
     let gpu = Gpu::first()?;
-    println!("device: {}", gpu.name);
+    println!("device: {}\n", gpu.name);
+    let mut rows = Vec::new();
     let matmul = MatMul::new(&gpu)?;
     for &n in &args.matmul {
-        println!("matmul {n} x {n} x {n}: {:.1} GFLOP/s", matmul.gflops(&gpu, n, args.reps)?);
+        rows.push(vec![
+            format!("matmul {n} x {n} x {n}"),
+            format!("{:.1} GFLOP/s", matmul.gflops(&gpu, n, args.reps)?),
+        ]);
     }
     let normalize = Normalize::new(&gpu)?;
     for &count in &args.normalize {
-        println!("decode + normalise {count} values: {:.2} GB/s", normalize.gbps(&gpu, count, args.reps)?);
+        let gbps = normalize.gbps(&gpu, count, args.reps)?;
+        rows.push(vec![format!("decode + normalise, {count} values"), format!("{gbps:.2} GB/s")]);
     }
+    // The pipeline ops on a batch of `images` 32 x 32 x 3 images.
+    let batch = Batch { n: args.images, h: 32, w: 32, c: 3 };
+    let values = batch.len();
+    let pixels = upload_pixels(&gpu, "pixels", &vec![7u8; values])?;
+    let indices: Vec<u32> = (0..batch.n as u32).collect();
+    let indices = gpu.upload("indices", bytemuck::cast_slice(&indices))?;
+    let a = gpu.output("a", values as u64 * 4)?;
+    let b = gpu.output("b", values as u64 * 4)?;
+    let gb = |bytes_per_value: f64, s: f64| format!("{:.2} GB/s", bytes_per_value * values as f64 / s / 1e9);
+    let label = |op: &str| format!("{op}, {} images 32 x 32 x 3", batch.n);
+    let gather = Gather::new(&gpu)?;
+    let s = seconds(&gpu, args.reps, |e| gather.record(&gpu, e, [&pixels, &indices, &a], batch.n, 3072))?;
+    rows.push(vec![label("batch + decode (gather)"), gb(5.0, s)]);
+    let affine = Affine::new(&gpu)?;
+    let norm = Normalization { mean: [0.5; 4], std: [0.25; 4], channels: 3 };
+    let s = seconds(&gpu, args.reps, |e| affine.record(&gpu, e, [&a, &b], values, &norm))?;
+    rows.push(vec![label("normalise"), gb(8.0, s)]);
+    let stream = Stream { seed: 1, epoch: 0, first: 0 };
+    for op in [
+        Augment::Crop { pad: 4 },
+        Augment::Flip { p: 0.5 },
+        Augment::Jitter { contrast: 0.2, brightness: 0.2 },
+        Augment::Noise { sigma: 0.1 },
+    ] {
+        let kernel = AugmentKernel::new(&gpu, op)?;
+        let s = seconds(&gpu, args.reps, |e| kernel.record(&gpu, e, [&a, &b], batch, stream))?;
+        rows.push(vec![label(op.name()), gb(8.0, s)]);
+    }
+    print!("{}", table::render(&["kernel", "throughput"], &rows));
     Ok(())
 }

@@ -3,4 +3,5 @@
 
 pub mod kernels;
 pub mod quality;
+pub mod sharing;
 pub mod speed;
