@@ -10,6 +10,7 @@ mod table;
 use clap::Parser;
 
 fn main() {
+    quiet_headless_vulkan();
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Simulate(a) => commands::simulate::run(a),
@@ -34,5 +35,28 @@ fn main() {
     if let Err(err) = result {
         eprintln!("coprep: {err:#}");
         std::process::exit(exit::code_for(&err));
+    }
+}
+
+/// On a headless machine (no `XDG_RUNTIME_DIR`), Mesa's Vulkan drivers print "error:
+/// XDG_RUNTIME_DIR is invalid or not set" when wgpu enables the Wayland surface extension, though
+/// nothing is wrong: point it at a private directory first. Done here, before any thread
+/// exists, because changing the environment is only safe then.
+fn quiet_headless_vulkan() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("coprep-runtime-{user}"));
+    #[cfg(unix)]
+    let made = {
+        use std::os::unix::fs::DirBuilderExt;
+        let created = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+        created.is_ok() || dir.is_dir()
+    };
+    #[cfg(not(unix))]
+    let made = false;
+    if made {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
     }
 }
