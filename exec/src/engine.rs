@@ -103,7 +103,9 @@ pub struct DeviceRunner {
     senders: Vec<Sender<Job>>,
     done: Receiver<Done>,
     workers: Vec<JoinHandle<()>>,
-    homes: BTreeMap<GroupId, Vec<Home>>,
+    /// Per stream, where its recent positions were prepared, by first position (only those
+    /// not yet overwritten in the ring can still be read).
+    homes: BTreeMap<GroupId, BTreeMap<u64, Home>>,
     start: Instant,
     in_flight: usize,
     stop: Arc<AtomicBool>,
@@ -236,11 +238,15 @@ impl Runner for DeviceRunner {
                 leaves.sort_unstable();
                 leaves.dedup();
                 let dataset = tasks[order.readers[0]].dataset;
-                self.homes.entry(group).or_default().push(Home {
-                    start: phase.position,
-                    end: phase.position + phase.amount,
-                    device,
-                });
+                let homes = self.homes.entry(group).or_default();
+                homes.insert(phase.position, Home { start: phase.position, end: phase.position + phase.amount, device });
+                let ring_rows = self.shared.ring_rows[dataset];
+                while let Some((&first, h)) = homes.first_key_value() {
+                    if h.end + ring_rows > phase.position {
+                        break;
+                    }
+                    homes.remove(&first);
+                }
                 let record = PrepRecord {
                     device,
                     dataset,
@@ -255,10 +261,12 @@ impl Runner for DeviceRunner {
             Work::Compute(task) => {
                 let end = phase.position + phase.amount;
                 let group = order.group;
+                // Prepared ranges do not overlap: those that start before the batch ends, back to
+                // the first that ends before it starts.
                 let homes = self
                     .homes
                     .get(&group)
-                    .map(|hs| hs.iter().filter(|h| h.start < end && phase.position < h.end).copied().collect())
+                    .map(|hs| hs.range(..end).rev().map(|(_, h)| *h).take_while(|h| h.end > phase.position).collect())
                     .unwrap_or_default();
                 Job::Step { phase, task, group, homes }
             }
@@ -293,6 +301,11 @@ impl Runner for DeviceRunner {
 
     fn stop_requested(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    fn stream_closed(&mut self, group: GroupId) {
+        self.homes.remove(&group);
+        self.shared.rings.lock().expect("rings").retain(|&(g, _, _), _| g != group);
     }
 }
 
@@ -466,6 +479,8 @@ fn run_step(
         let (x, labels) = held_out_inputs(&shared.loaded, plan);
         let accuracy = model.trainer.accuracy(gpu, &dev.mlp, &x, &labels).map_err(err)?;
         shared.outcomes.lock().expect("outcomes")[task].accuracy = Some(accuracy);
+        // Done: its weights leave the device.
+        shared.models.lock().expect("models").remove(&task);
     }
     Ok((loss, step_ns))
 }

@@ -20,7 +20,7 @@ use coprep_traces::planner::{group_stages, PrefixTree};
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Work {
@@ -76,6 +76,8 @@ pub trait Runner {
     fn stop_requested(&self) -> bool {
         false
     }
+    /// The group's stream has no consumers left: what holds its samples can go.
+    fn stream_closed(&mut self, _group: GroupId) {}
 }
 
 /// The simulator's runner: each phase takes its modelled duration.
@@ -180,6 +182,8 @@ pub fn run_with(
     };
     let mut now: Nanos = 0;
     let mut stopped = false;
+    // Streams the runner has seen a phase of, to tell it when they close.
+    let mut opened: BTreeSet<GroupId> = BTreeSet::new();
 
     loop {
         stopped = stopped || runner.stop_requested();
@@ -225,6 +229,7 @@ pub fn run_with(
             }
             running.in_flight += 1;
             record_phase(&mut d, phase, now, true, problem);
+            opened.insert(order.group);
             runner.start(order, now);
         }
 
@@ -286,9 +291,12 @@ pub fn run_with(
                     }
                 }
                 Work::Compute(t) => {
-                    for &q in &d.state.tasks[t].processors {
-                        running.busy[q] = None;
-                        tally.proc_time[q].compute += busy_ns;
+                    // The processors that ran it: the task may have been moved meanwhile.
+                    for q in 0..np {
+                        if running.busy[q] == Some(phase) {
+                            running.busy[q] = None;
+                            tally.proc_time[q].compute += busy_ns;
+                        }
                     }
                     if !failures.is_empty() {
                         for (t, message) in failures {
@@ -329,6 +337,13 @@ pub fn run_with(
                 on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
             }
         }
+        opened.retain(|g| {
+            let live = streams.contains_key(g);
+            if !live {
+                runner.stream_closed(*g);
+            }
+            live
+        });
         if d.all_done() && running.in_flight == 0 {
             break;
         }
