@@ -253,7 +253,9 @@ fn the_resident_trainer_with_micro_batches_matches_the_plain_mlp() {
         let labels: Vec<u32> = (0..batch).map(|_| rng.random_range(0..3)).collect();
         let input = gpu.upload("x", bytemuck::cast_slice(&x)).unwrap();
         // Four micro-batches of two, gradients summed and scaled: the whole batch's mean.
-        let got = resident.step(&gpu, &kernels, &input, &labels, 0.1, 0.9).unwrap();
+        // The batch in three pieces at odd offsets, as rows come out of a ring.
+        let rows = |offset: u64, n: usize| coprep_exec::trainer::Rows { buffer: &input, offset: offset * 48, rows: n };
+        let got = resident.step(&gpu, &kernels, &[rows(0, 3), rows(3, 4), rows(7, 1)], &labels, 0.1, 0.9).unwrap();
         let want = plain.train_step(&gpu, &kernels, &x, &labels, 0.1, 0.9).unwrap();
         assert!((got - want).abs() < 1e-5, "step {step}: loss {got} vs {want}");
     }

@@ -6,7 +6,7 @@
 use crate::devices_set::Device;
 use crate::order::Order;
 use crate::prep::{record_span, spans, Shape, SpanInput};
-use crate::trainer::Trainer;
+use crate::trainer::{Rows, Trainer};
 use crate::workload::Loaded;
 use crate::GpuError;
 use std::collections::BTreeMap;
@@ -87,7 +87,8 @@ pub fn measure(dev: &Device, loaded: &Loaded) -> Result<Estimates, GpuError> {
             let classes = *t.widths.last().expect("widths") as u32;
             let labels: Vec<u32> = (0..t.batch_size as u32).map(|i| i % classes).collect();
             // Zero inputs and a tiny rate: the timing is what matters, not the model.
-            mean_seconds(REPS, || trainer.step(gpu, &dev.mlp, &input, &labels, 1e-6, 0.0).map(|_| ()))
+            let rows = [Rows { buffer: &input, offset: 0, rows: t.batch_size }];
+            mean_seconds(REPS, || trainer.step(gpu, &dev.mlp, &rows, &labels, 1e-6, 0.0).map(|_| ()))
         })();
         // A model that does not fit fails its task when it runs; it is planned nominally.
         let seconds = timed.unwrap_or(NOMINAL_STEP_S);

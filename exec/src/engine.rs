@@ -12,7 +12,7 @@
 use crate::devices_set::Device;
 use crate::order::Order;
 use crate::prep::{record_span, spans, Pipeline, Shape, SpanInput};
-use crate::trainer::Trainer;
+use crate::trainer::{Rows, Trainer};
 use crate::workload::{Loaded, TaskPlan};
 use coprep_policies::GroupId;
 use coprep_sim::per_batch::{Ended, Phase, PhaseOrder, Runner, Work};
@@ -239,7 +239,8 @@ impl Runner for DeviceRunner {
                 leaves.dedup();
                 let dataset = tasks[order.readers[0]].dataset;
                 let homes = self.homes.entry(group).or_default();
-                homes.insert(phase.position, Home { start: phase.position, end: phase.position + phase.amount, device });
+                homes
+                    .insert(phase.position, Home { start: phase.position, end: phase.position + phase.amount, device });
                 let ring_rows = self.shared.ring_rows[dataset];
                 while let Some((&first, h)) = homes.first_key_value() {
                     if h.end + ring_rows > phase.position {
@@ -439,10 +440,10 @@ fn run_step(
     }
     let model = model.as_mut().expect("created above");
 
-    // The batch: its rows from the rings, in place or copied across devices.
-    let input = gpu.output("batch", plan.batch_size as u64 * row_bytes).map_err(err)?;
-    let mut encoder = gpu.encoder("batch");
+    // The batch: read in place from the rings on this device; rows prepared on another device
+    // are read back and uploaded.
     let (first, end) = (phase.position, phase.position + phase.amount);
+    let mut pieces: Vec<(u64, wgpu::Buffer, u64, u64)> = Vec::new();
     for home in homes {
         let (from, to) = (home.start.max(first), home.end.min(end));
         let ring = ring(shared, (group, plan.pipeline, home.device), plan.dataset)?;
@@ -450,17 +451,19 @@ fn run_step(
         let mut at = from;
         while at < to {
             let n = (to - at).min(rows - at % rows);
-            let (src, dst, size) = ((at % rows) * row_bytes, (at - first) * row_bytes, n * row_bytes);
+            let offset = (at % rows) * row_bytes;
             if home.device == device {
-                encoder.copy_buffer_to_buffer(&ring, src, &input, dst, size);
+                pieces.push((at, ring.clone(), offset, n));
             } else {
-                let bytes = shared.devices[home.device].gpu.read_range(&ring, src, size).map_err(err)?;
-                gpu.queue.write_buffer(&input, dst, &bytes);
+                let bytes = shared.devices[home.device].gpu.read_range(&ring, offset, n * row_bytes).map_err(err)?;
+                pieces.push((at, gpu.upload("copied rows", &bytes).map_err(err)?, 0, n));
             }
             at += n;
         }
     }
-    gpu.queue.submit([encoder.finish()]);
+    pieces.sort_by_key(|p| p.0);
+    let input: Vec<Rows> =
+        pieces.iter().map(|(_, buffer, offset, n)| Rows { buffer, offset: *offset, rows: *n as usize }).collect();
     let images = shared.orders[plan.dataset].images(first, plan.batch_size);
     let labels: Vec<u32> = images.iter().map(|&i| data.train.labels[i as usize] as u32).collect();
     let loss = model.trainer.step(gpu, &dev.mlp, &input, &labels, plan.lr, plan.momentum).map_err(err)?;

@@ -17,6 +17,39 @@ struct Layer {
     gb: wgpu::Buffer,
 }
 
+/// `rows` consecutive input rows of a buffer, from byte `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub buffer: &'a wgpu::Buffer,
+    pub offset: u64,
+    pub rows: usize,
+}
+
+/// Records copying rows `[first, first + count)` of the concatenation of `segments` to `dst`.
+fn copy_rows(
+    encoder: &mut wgpu::CommandEncoder,
+    segments: &[Rows],
+    first: usize,
+    count: usize,
+    dst: &wgpu::Buffer,
+    row_bytes: u64,
+) {
+    let (mut skip, mut left, mut at) = (first, count, 0u64);
+    for seg in segments {
+        if left == 0 {
+            break;
+        }
+        if skip >= seg.rows {
+            skip -= seg.rows;
+            continue;
+        }
+        let n = (seg.rows - skip).min(left);
+        let from = seg.offset + skip as u64 * row_bytes;
+        encoder.copy_buffer_to_buffer(seg.buffer, from, dst, at * row_bytes, n as u64 * row_bytes);
+        (skip, left, at) = (0, left - n, at + n as u64);
+    }
+}
+
 pub struct Trainer {
     pub widths: Vec<usize>,
     /// Rows computed at once.
@@ -97,19 +130,21 @@ impl Trainer {
         }
     }
 
-    /// One SGD step on the batch whose rows are in `input` (from byte 0) and whose labels are
-    /// `labels`; returns the batch's mean loss.
+    /// One SGD step on the batch whose rows are `input`, in order (read where they lie: a
+    /// stream's ring on this device, say), and whose labels are `labels`; returns the batch's
+    /// mean loss.
     pub fn step(
         &mut self,
         gpu: &Gpu,
         k: &MlpKernels,
-        input: &wgpu::Buffer,
+        input: &[Rows],
         labels: &[u32],
         lr: f32,
         momentum: f32,
     ) -> Result<f32, GpuError> {
         let rows = labels.len();
         assert_eq!(rows, self.batch_rows, "a step reads a whole batch");
+        assert_eq!(input.iter().map(|r| r.rows).sum::<usize>(), rows, "the input holds the batch");
         gpu.queue.write_buffer(&self.batch_labels, 0, bytemuck::cast_slice(labels));
         let mut encoder = gpu.encoder("training step");
         let micro = self.micro;
@@ -117,13 +152,7 @@ impl Trainer {
         let layers = self.layers.len();
         for m in 0..rows / micro {
             let at = (m * micro) as u64;
-            encoder.copy_buffer_to_buffer(
-                input,
-                at * self.row_bytes(),
-                &self.acts[0],
-                0,
-                micro as u64 * self.row_bytes(),
-            );
+            copy_rows(&mut encoder, input, at as usize, micro, &self.acts[0], self.row_bytes());
             encoder.copy_buffer_to_buffer(&self.batch_labels, at * 4, &self.labels, 0, micro as u64 * 4);
             self.record_forward(gpu, k, &mut encoder, micro);
             let logits = &self.acts[layers];
