@@ -136,6 +136,8 @@ pub fn respread_prep(view: &View) -> Vec<Decision> {
 #[derive(Debug, Default)]
 pub struct PlanCache {
     caps: BTreeMap<usize, ((usize, u64), usize)>,
+    /// The processors' classes (they never change over a run).
+    classes: Option<(Arc<[usize]>, Vec<usize>)>,
 }
 
 /// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
@@ -191,25 +193,34 @@ pub fn place_pending(
         free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb)
     };
     let mut head_kept = false;
+    let mut any_fits = false;
     let pending: Vec<usize> = pending
         .into_iter()
         .filter(|&t| {
-            fits_now(t) || {
+            let fits = fits_now(t);
+            any_fits |= fits;
+            fits || {
                 let keep = !head_kept;
                 head_kept = true;
                 keep
             }
         })
         .collect();
-    if pending.is_empty() {
+    // With nothing that could start, the round would only renew the head's reservation, which
+    // binds nothing when nothing else is placed.
+    if !any_fits {
         return Vec::new();
     }
     // One group size per dataset for this round, resolved over the live consumers and the
     // pending tasks together, so that newcomers may join a live stream the way the planner
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut live: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for g in view.state.groups.values() {
+        live.entry(g.dataset).or_default().extend(&g.members);
+    }
     let groups = form_groups_by(problem, &pending, |dataset, members| {
-        let mut all: Vec<usize> = live_consumers(view, dataset).chain(members.iter().copied()).collect();
+        let mut all: Vec<usize> = live.get(&dataset).into_iter().flatten().chain(members).copied().collect();
         let k = match cap {
             Cap::Auto => {
                 let print = fingerprint(&all);
@@ -241,7 +252,7 @@ pub fn place_pending(
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread.
-    let (class_of, reps) = processor_classes(problem);
+    let (class_of, reps) = cache.classes.get_or_insert_with(|| processor_classes(problem)).clone();
     let prep_share: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| {
@@ -397,31 +408,27 @@ fn assign_items(
     placement
 }
 
-/// Consumers of live groups on `dataset`.
-fn live_consumers<'a>(view: &View<'a>, dataset: usize) -> impl Iterator<Item = usize> + 'a {
-    view.state.groups.values().filter(move |g| g.dataset == dataset).flat_map(|g| g.members.iter().copied())
-}
-
 /// The group each planned group reads from: a live group on the same dataset with room for it
 /// under this round's group size, else a fresh id.
 fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
     let problem = view.problem;
-    let mut room: BTreeMap<GroupId, usize> = view
-        .state
-        .groups
-        .values()
-        .map(|g| (g.id, sizes.get(&g.dataset).map_or(0, |k| k.saturating_sub(g.members.len()))))
-        .collect();
+    // Per dataset, its live groups with room left, in id order.
+    let mut room: BTreeMap<usize, Vec<(GroupId, usize)>> = BTreeMap::new();
+    for g in view.state.groups.values() {
+        let left = sizes.get(&g.dataset).map_or(0, |k| k.saturating_sub(g.members.len()));
+        if left > 0 {
+            room.entry(g.dataset).or_default().push((g.id, left));
+        }
+    }
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in groups {
         let d = problem.tasks[g[0]].dataset;
-        let join =
-            view.state.groups.values().find(|live| live.dataset == d && room[&live.id] >= g.len()).map(|live| live.id);
+        let join = room.get_mut(&d).and_then(|r| r.iter_mut().find(|(_, left)| *left >= g.len()));
         match join {
-            Some(id) => {
-                *room.get_mut(&id).expect("live") -= g.len();
-                ids.push(id);
+            Some((id, left)) => {
+                *left -= g.len();
+                ids.push(*id);
             }
             None => {
                 ids.push(fresh);

@@ -2,7 +2,7 @@
 //! estimates (optionally corrected by a wrapping policy such as `reestimate`).
 
 use crate::event::GroupId;
-use crate::state::{ClusterState, TaskStatus};
+use crate::state::{ClusterState, GroupState, TaskStatus};
 use coprep_traces::{Nanos, Problem};
 
 #[derive(Clone, Copy)]
@@ -56,7 +56,12 @@ impl<'a> View<'a> {
 
     /// Samples a live group still has to produce: the most any member still reads.
     pub fn group_remaining_samples(&self, group: GroupId) -> f64 {
-        self.state.groups[&group]
+        self.remaining_samples_of(&self.state.groups[&group])
+    }
+
+    /// [`View::group_remaining_samples`] of a group at hand.
+    pub fn remaining_samples_of(&self, group: &GroupState) -> f64 {
+        group
             .members
             .iter()
             .map(|&t| self.remaining_steps(t) * self.problem.tasks[t].batch_size as f64)
@@ -73,7 +78,7 @@ impl<'a> View<'a> {
             }
         }
         for g in self.state.groups.values() {
-            let samples = self.group_remaining_samples(g.id);
+            let samples = self.remaining_samples_of(g);
             let cost = self.problem.stages_ns_on(&g.stages);
             for &(p, share) in &g.prep {
                 loads[p] += samples * share * cost(p).unwrap_or(0.0);
