@@ -93,9 +93,6 @@ pub struct KernelsArgs {
     /// Square matmul sizes
     #[arg(long, value_delimiter = ',', default_values_t = [256, 512, 1024])]
     pub matmul: Vec<usize>,
-    /// Values decoded and normalised (a 3 x 32 x 32 image is 3,072)
-    #[arg(long, value_delimiter = ',', default_values_t = [3_072 * 256, 3_072 * 4096])]
-    pub normalize: Vec<usize>,
     /// Timed repetitions after one warm-up
     #[arg(long, default_value_t = 5)]
     pub reps: u32,

@@ -284,11 +284,10 @@ fn bench_sharing_compares_one_stream_with_many() {
 
 #[test]
 fn bench_kernels_reports_throughput_or_says_there_is_no_gpu() {
-    let out = coprep(&["bench", "kernels", "--matmul", "32", "--normalize", "3072", "--reps", "1", "--images", "4"]);
+    let out = coprep(&["bench", "kernels", "--matmul", "32", "--reps", "1", "--images", "4"]);
     if out.status.success() {
         let text = stdout(&out);
         assert!(text.contains("matmul 32 x 32 x 32 ") && text.contains("GFLOP/s"), "{text}");
-        assert!(text.contains("decode + normalise, 3072 values") && text.contains("GB/s"), "{text}");
         for op in ["gather", "normalise,", "crop,", "flip,", "jitter,", "noise,"] {
             assert!(text.contains(op), "{op} missing: {text}");
         }

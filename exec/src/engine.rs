@@ -496,7 +496,7 @@ pub fn held_out_inputs(loaded: &Loaded, plan: &TaskPlan) -> (Vec<f32>, Vec<u32>)
     let mut x = crate::kernels::gather::reference(&set.pixels, set.image_bytes(), &indices);
     for (_, op) in &loaded.pipelines[plan.pipeline].stages {
         if let crate::prep::Op::Normalize(norm) = op {
-            let norm = crate::kernels::normalize::Normalization { channels: set.channels as u32, ..*norm };
+            let norm = crate::kernels::affine::Normalization { channels: set.channels as u32, ..*norm };
             x = crate::kernels::affine::reference(&x, &norm);
         }
     }

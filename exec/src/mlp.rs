@@ -123,16 +123,20 @@ impl Mlp {
     pub fn accuracy(&self, gpu: &Gpu, k: &MlpKernels, x: &[f32], labels: &[u32]) -> Result<f32, GpuError> {
         let acts = self.forward(gpu, k, x, labels.len())?;
         let classes = *self.widths.last().expect("widths");
-        let logits = &acts[self.layers()];
-        let right = labels
-            .iter()
-            .enumerate()
-            .filter(|&(r, &label)| {
-                let row = &logits[r * classes..(r + 1) * classes];
-                let best = (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])).expect("classes");
-                best == label as usize
-            })
-            .count();
+        let right = correct(&acts[self.layers()], labels, classes);
         Ok(right as f32 / labels.len().max(1) as f32)
     }
+}
+
+/// How many rows of `logits` (`classes` wide) have their largest value at the row's label.
+pub fn correct(logits: &[f32], labels: &[u32], classes: usize) -> usize {
+    labels
+        .iter()
+        .enumerate()
+        .filter(|&(r, &label)| {
+            let row = &logits[r * classes..(r + 1) * classes];
+            let best = (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])).expect("classes");
+            best == label as usize
+        })
+        .count()
 }

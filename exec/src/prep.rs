@@ -4,9 +4,9 @@
 
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::affine::Affine;
+use crate::kernels::affine::Normalization;
 use crate::kernels::augment::{Augment, AugmentKernel};
 use crate::kernels::gather::Gather;
-use crate::kernels::normalize::Normalization;
 use crate::kernels::random::{Batch, Stream};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,7 +5,7 @@
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::matmul::Shape;
 use crate::kernels::sgd::Step;
-use crate::mlp::{Mlp, MlpKernels};
+use crate::mlp::{correct, Mlp, MlpKernels};
 
 /// Per layer: weights, biases, their velocities and gradients.
 struct Layer {
@@ -204,15 +204,7 @@ impl Trainer {
             self.record_forward(gpu, k, &mut encoder, rows);
             gpu.queue.submit([encoder.finish()]);
             let logits = gpu.read_f32(&self.acts[self.layers.len()])?;
-            right += chunk_labels
-                .iter()
-                .enumerate()
-                .filter(|&(r, &label)| {
-                    let row = &logits[r * classes..(r + 1) * classes];
-                    let best = (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])).expect("classes");
-                    best == label as usize
-                })
-                .count();
+            right += correct(&logits, chunk_labels, classes);
         }
         Ok(right as f32 / labels.len().max(1) as f32)
     }

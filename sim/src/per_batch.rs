@@ -309,14 +309,7 @@ pub fn run_with(
                     d.state.tasks[t].steps_done = steps_done[t] as f64;
                     let task = &problem.tasks[t];
                     if steps_done[t] == task.steps {
-                        let group = d.state.tasks[t].group.expect("running");
-                        let applied = d.finish(policy, t, now)?;
-                        if let Some(s) = streams.get_mut(&group) {
-                            s.offsets.remove(&t);
-                        }
-                        if !d.state.groups.contains_key(&group) {
-                            streams.remove(&group);
-                        }
+                        let applied = leave(&mut d, policy, &mut streams, t, now)?;
                         on_start(problem, &d.state, &applied.started, &mut streams, &mut marks);
                     } else if marks[t].get(next_mark[t]) == Some(&steps_done[t]) {
                         next_mark[t] += 1;
@@ -376,6 +369,18 @@ fn fail(
         return Ok(Default::default());
     }
     failed.insert(t, message.to_string());
+    leave(d, policy, streams, t, now)
+}
+
+/// A task is done with its stream (finished, or failed): it stops reading, and the stream goes
+/// with its group's last consumer.
+fn leave(
+    d: &mut Driver,
+    policy: &mut dyn Policy,
+    streams: &mut BTreeMap<GroupId, Stream>,
+    t: usize,
+    now: Nanos,
+) -> Result<crate::driver::Applied, SimError> {
     let group = d.state.tasks[t].group.expect("running");
     let applied = d.finish(policy, t, now)?;
     if let Some(s) = streams.get_mut(&group) {

@@ -1,9 +1,16 @@
 //! Normalisation of decoded values (`affine.wgsl`): per channel `(x - mean) / std`.
 
-use super::normalize::Normalization;
 use crate::gpu::{linear_groups, Gpu, Kernel};
 
 pub const WGSL: &str = include_str!("affine.wgsl");
+
+/// Per-channel statistics of decoded values: `(x - mean) / std`, up to 4 interleaved channels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalization {
+    pub mean: [f32; 4],
+    pub std: [f32; 4],
+    pub channels: u32,
+}
 
 pub fn reference(x: &[f32], norm: &Normalization) -> Vec<f32> {
     x.iter()

@@ -7,7 +7,6 @@ pub mod backward;
 pub mod bias_relu;
 pub mod gather;
 pub mod matmul;
-pub mod normalize;
 pub mod random;
 pub mod sgd;
 pub mod softmax_xent;

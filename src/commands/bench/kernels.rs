@@ -5,11 +5,10 @@
 use crate::args::KernelsArgs;
 use crate::table;
 use anyhow::Result;
-use coprep_exec::kernels::affine::Affine;
+use coprep_exec::kernels::affine::{Affine, Normalization};
 use coprep_exec::kernels::augment::{Augment, AugmentKernel};
 use coprep_exec::kernels::gather::{upload_pixels, Gather};
 use coprep_exec::kernels::matmul::MatMul;
-use coprep_exec::kernels::normalize::{Normalization, Normalize};
 use coprep_exec::kernels::random::{Batch, Stream};
 use coprep_exec::wgpu;
 use coprep_exec::Gpu;
@@ -44,11 +43,6 @@ pub fn run(args: KernelsArgs) -> Result<()> {
             format!("matmul {n} x {n} x {n}"),
             format!("{:.1} GFLOP/s", matmul.gflops(&gpu, n, args.reps)?),
         ]);
-    }
-    let normalize = Normalize::new(&gpu)?;
-    for &count in &args.normalize {
-        let gbps = normalize.gbps(&gpu, count, args.reps)?;
-        rows.push(vec![format!("decode + normalise, {count} values"), format!("{gbps:.2} GB/s")]);
     }
     // The pipeline ops on a batch of `images` 32 x 32 x 3 images.
     let batch = Batch { n: args.images, h: 32, w: 32, c: 3 };
