@@ -46,17 +46,17 @@ pub fn run(args: ExecArgs) -> Result<()> {
     }
     let setup =
         RunSetup { slots_per_device: args.slots_per_device, devices: args.devices.clone(), record_events: true };
+    eprintln!("{}: {} tasks, policy {}", loaded.spec.name, loaded.tasks.len(), args.policy);
     let bars = progress_bars(&loaded);
     let hook_bars = bars.clone();
     let hook = Box::new(move |task: usize, done: u64, loss: f32| {
         let bar = &hook_bars[task];
-        bar.set_position(done);
         bar.set_message(format!("loss {loss:.3}"));
+        bar.set_position(done);
         if Some(done) == bar.length() {
             bar.finish();
         }
     });
-    eprintln!("{}: {} tasks, policy {}", loaded.spec.name, loaded.tasks.len(), args.policy);
     let mut policy = coprep_policies::parse_policy(&args.policy)?;
     let report = execute(&loaded, policy.as_mut(), &setup, stop, Some(hook)).context("running the workload")?;
     for bar in &bars {
