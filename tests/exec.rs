@@ -195,3 +195,52 @@ fn a_bad_run_workload_names_its_field() {
     let err = stderr(&out);
     assert!(err.contains("pipelines[0].stages[2]") && err.contains("unknown op `rotate`"), "{err}");
 }
+
+#[test]
+fn idx_and_cifar_files_feed_a_run() {
+    use coprep_exec::data::idx;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    if gpu().is_none() {
+        return;
+    }
+    let dir = scratch("exec-files");
+    // 60 MNIST-shaped images (gzipped, as MNIST ships) and 30 CIFAR-10 records, labels cycling.
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&idx::encode(&[60, 28, 28], &(0..60 * 784).map(|i| (i % 251) as u8).collect::<Vec<_>>())).unwrap();
+    std::fs::write(dir.join("images.idx.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.join("labels.idx"), idx::encode(&[60], &(0..60).map(|i| (i % 10) as u8).collect::<Vec<_>>()))
+        .unwrap();
+    let cifar: Vec<u8> = (0..30)
+        .flat_map(|i| std::iter::once((i % 10) as u8).chain((0..3072).map(move |p| ((p + i) % 256) as u8)))
+        .collect();
+    std::fs::write(dir.join("batch.bin"), cifar).unwrap();
+    let spec = serde_json::json!({
+        "name": "files",
+        "datasets": [
+            { "id": "mnist", "source": { "format": "idx", "images": "images.idx.gz", "labels": "labels.idx" } },
+            { "id": "cifar", "source": { "format": "cifar", "batches": ["batch.bin"] } }
+        ],
+        "pipelines": [{ "id": "p", "stages": [{ "op": "decode" }, { "op": "flip", "params": { "seed": 1 } }] }],
+        "models": [{ "id": "m", "hidden": [8] }],
+        "tasks": [
+            { "id": "on-mnist", "dataset": "mnist", "pipeline": "p", "model": "m", "batch_size": 10, "steps": 4, "lr": 0.01 },
+            { "id": "on-cifar", "dataset": "cifar", "pipeline": "p", "model": "m", "batch_size": 5, "steps": 4, "lr": 0.01 }
+        ]
+    });
+    let path = dir.join("files.json");
+    std::fs::write(&path, spec.to_string()).unwrap();
+    let out_dir = dir.join("out");
+    run_ok(&["run", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let t = tasks(&out_dir);
+    for id in ["on-mnist", "on-cifar"] {
+        assert_eq!((t[id]["final_state"].as_str(), t[id]["steps_done"].as_str()), ("COMPLETED_SUCCESSFULLY", "4"));
+    }
+    // One pipeline on two data sets: the recorded trace keeps a copy per data set (a stage's cost
+    // is per sample of its data set), and it replays.
+    let trace = json(&out_dir.join("trace.json"));
+    let ids: Vec<&str> = trace["pipelines"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["p@mnist", "p@cifar"]);
+    let out = coprep(&["simulate", out_dir.join("trace.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
