@@ -397,8 +397,8 @@ fn run_prep(
             }
         }
     }
-    gpu.queue.submit([encoder.finish()]);
-    gpu.wait().map_err(|e| e.to_string())?;
+    let submission = gpu.queue.submit([encoder.finish()]);
+    gpu.wait_for(submission).map_err(|e| e.to_string())?;
     shared.prep_dispatches.fetch_add(dispatches, Ordering::Relaxed);
     Ok(failed)
 }

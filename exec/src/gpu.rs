@@ -148,6 +148,15 @@ impl Gpu {
         self.queue.submit([encoder.finish()]);
     }
 
+    /// Waits until `submission` (and everything submitted before it) has finished, not for
+    /// work other threads submitted after it: what one processor of a shared device waits for.
+    pub fn wait_for(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback { device: self.name.clone(), message: e.to_string() })
+    }
+
     /// Waits until every submitted piece of work has finished.
     pub fn wait(&self) -> Result<(), GpuError> {
         self.device
@@ -190,13 +199,13 @@ impl Gpu {
         });
         let mut encoder = self.encoder("readback");
         encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
-        self.queue.submit([encoder.finish()]);
+        let submission = self.queue.submit([encoder.finish()]);
         let (sender, receiver) = std::sync::mpsc::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {
             let _ = sender.send(result);
         });
         let fail = |message: String| GpuError::Readback { device: self.name.clone(), message };
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| fail(e.to_string()))?;
+        self.wait_for(submission)?;
         receiver.recv().map_err(|e| fail(e.to_string()))?.map_err(|e| fail(e.to_string()))?;
         let mut bytes = staging.get_mapped_range(..).map_err(|e| fail(e.to_string()))?.to_vec();
         staging.unmap();
