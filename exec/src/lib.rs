@@ -18,6 +18,7 @@ pub mod order;
 pub mod prep;
 pub mod run;
 pub mod trainer;
+pub mod worker;
 pub mod workload;
 
 pub use devices::{adapters, describe, DeviceInfo};
