@@ -53,11 +53,12 @@ fn the_default_run_shares_its_stream_learns_and_replays() {
         assert!(loss("held_out_accuracy") >= 0.9, "{id}: {row:?}");
     }
     // The recorded trace is a workload the simulator reads; replayed under the same policy it
-    // predicts the measured makespan (loosely here: timings on a shared CI machine vary).
+    // predicts the measured makespan (within 1-5% on the development machine; 25% here, as
+    // timings on a shared CI machine vary).
     let replay = &json(&dir.join("executor.json"))["replay"];
     let predicted = replay["analytic_makespan_s"].as_f64().unwrap();
     let measured = replay["measured_makespan_s"].as_f64().unwrap();
-    assert!(predicted > 0.5 * measured && predicted < 2.0 * measured, "{replay}");
+    assert!((predicted / measured - 1.0).abs() < 0.25, "{replay}");
     let trace = dir.join("trace.json");
     let out = coprep(&["simulate", trace.to_str().unwrap(), "-p", "min-makespan", "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -33,8 +33,9 @@ pub struct TaskOutcome {
     pub step_ns: Vec<f64>,
     /// The processor types its steps ran on.
     pub step_types: Vec<usize>,
-    /// Held-out accuracy after its last step.
+    /// Held-out accuracy after its last step, and the nanoseconds measuring it took.
     pub accuracy: Option<f32>,
+    pub eval_ns: f64,
     pub error: Option<String>,
 }
 

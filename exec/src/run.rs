@@ -233,7 +233,7 @@ pub fn workload(loaded: &Loaded, types: &[String], est: &[Estimates], cluster: C
 }
 
 /// The estimates replaced by measurements: a task's step time is the mean of its measured steps
-/// on each type; a prep phase's measured time is split over the stages it computed in proportion
+/// on each type (its held-out evaluation included); a prep phase's measured time is split over the stages it computed in proportion
 /// to their calibrated costs.
 fn measured_estimates(
     loaded: &Loaded,
@@ -248,7 +248,11 @@ fn measured_estimates(
             let steps: Vec<f64> =
                 o.step_ns.iter().zip(&o.step_types).filter(|(_, &d)| device_type[d] == ty).map(|(&ns, _)| ns).collect();
             if !steps.is_empty() {
-                est.step_s[i] = steps.iter().sum::<f64>() / steps.len() as f64 / 1e9;
+                // The held-out evaluation kept the last step's processor busy too: spread over
+                // the steps, as the simulator has no phase for it.
+                let last_here = o.step_types.last().is_some_and(|&d| device_type[d] == ty);
+                let eval = if last_here { o.eval_ns } else { 0.0 };
+                est.step_s[i] = (steps.iter().sum::<f64>() + eval) / steps.len() as f64 / 1e9;
             }
         }
         let mut spent: BTreeMap<(usize, String), (f64, f64)> = BTreeMap::new();

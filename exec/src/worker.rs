@@ -34,8 +34,8 @@ pub(crate) fn work(shared: Arc<Shared>, device: usize, jobs: Receiver<Job>, done
             }
             Job::Step { phase, task, group, homes } => {
                 match run_step(&shared, device, phase, task, group, &homes, began) {
-                    // A step reports its own time: it leaves out the held-out evaluation after the last.
-                    Ok((loss, ns)) => (phase, Vec::new(), Some((task, loss)), ns),
+                    // The processor was busy for the evaluation after the last step too.
+                    Ok(loss) => (phase, Vec::new(), Some((task, loss)), began.elapsed().as_nanos() as f64),
                     Err(e) => (phase, vec![(task, e)], None, began.elapsed().as_nanos() as f64),
                 }
             }
@@ -107,7 +107,8 @@ fn run_prep(
     Ok(failed)
 }
 
-/// One training step of `task` on this device; returns its loss and busy ns.
+/// One training step of `task` on this device (and after its last, the held-out evaluation);
+/// returns its loss.
 fn run_step(
     shared: &Shared,
     device: usize,
@@ -116,7 +117,7 @@ fn run_step(
     group: GroupId,
     homes: &[Home],
     began: Instant,
-) -> Result<(f32, f64), String> {
+) -> Result<f32, String> {
     let plan: &TaskPlan = &shared.loaded.tasks[task];
     let dev = &shared.devices[device];
     let gpu = &dev.gpu;
@@ -183,13 +184,17 @@ fn run_step(
         return Err(format!("the loss diverged ({loss}) at step {}: lower the learning rate", phase.index + 1));
     }
     if phase.index + 1 == plan.steps {
+        let evaluating = Instant::now();
         let (x, labels) = held_out_inputs(&shared.loaded, plan);
         let accuracy = model.trainer.accuracy(gpu, &dev.mlp, &x, &labels).map_err(err)?;
-        shared.outcomes.lock().expect("outcomes")[task].accuracy = Some(accuracy);
+        let mut outcomes = shared.outcomes.lock().expect("outcomes");
+        outcomes[task].accuracy = Some(accuracy);
+        outcomes[task].eval_ns = evaluating.elapsed().as_nanos() as f64;
+        drop(outcomes);
         // Done: its weights leave the device.
         shared.models.lock().expect("models").remove(&task);
     }
-    Ok((loss, step_ns))
+    Ok(loss)
 }
 
 /// The held-out images through the task pipeline's deterministic stages (decode, normalise),

@@ -137,10 +137,11 @@ fn write(dir: &Path, report: &RunReport, replay: Option<&Replay>) -> Result<()> 
 fn print_report(loaded: &Loaded, report: &RunReport, replay: Option<&Replay>, out: Option<&Path>) {
     let s = &report.stats;
     println!(
-        "{} on {} ({} processors; calibration {} s, run {} s)\n",
+        "{} on {} ({} processor{}; calibration {} s, run {} s)\n",
         report.records.summary.policy,
         s.devices.join(", "),
         s.processors,
+        if s.processors == 1 { "" } else { "s" },
         secs(s.calibration_s),
         secs(s.run_s)
     );
