@@ -1,5 +1,6 @@
 //! Exit codes: 0 success, 2 bad input or usage, 1 a failure at run time.
 
+use coprep_exec::run::ExecError;
 use coprep_reports::ReportError;
 use coprep_traces::{Error, InputError};
 
@@ -9,6 +10,7 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         e.downcast_ref::<InputError>().is_some()
             || matches!(e.downcast_ref::<Error>(), Some(Error::Input(_) | Error::Io { .. }))
             || matches!(e.downcast_ref::<ReportError>(), Some(ReportError::BadRecords { .. } | ReportError::Records(_)))
+            || matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Input(_)))
     });
     if input {
         2

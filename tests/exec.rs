@@ -188,6 +188,13 @@ fn a_bad_run_workload_names_its_field() {
         "{err}"
     );
 
+    // A device that is not there is a usage error too (when there is a device at all).
+    if gpu().is_some() {
+        let out = coprep(&["run", "--devices", "0,7"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("--devices: there is no adapter 7"), "{}", stderr(&out));
+    }
+
     spec["tasks"][1]["micro_batch"] = serde_json::Value::Null;
     spec["pipelines"][0]["stages"][2]["op"] = "rotate".into();
     std::fs::write(&path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();

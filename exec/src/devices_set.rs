@@ -5,7 +5,9 @@ use crate::gpu::{Gpu, GpuError};
 use crate::kernels::gather::upload_pixels;
 use crate::mlp::MlpKernels;
 use crate::prep::PrepKernels;
+use crate::run::ExecError;
 use crate::workload::Loaded;
+use coprep_traces::InputError;
 
 /// One opened device.
 pub struct Device {
@@ -33,9 +35,9 @@ impl Device {
 /// Which adapters to open: all of them, or a list of indices into `adapters()` (repeats open
 /// the same adapter again as a separate device, which exercises cross-device copies on a
 /// machine with one GPU).
-pub fn choose(adapters: Vec<wgpu::Adapter>, pick: Option<&[usize]>) -> Result<Vec<wgpu::Adapter>, String> {
+pub fn choose(adapters: Vec<wgpu::Adapter>, pick: Option<&[usize]>) -> Result<Vec<wgpu::Adapter>, ExecError> {
     if adapters.is_empty() {
-        return Err(GpuError::NoAdapter.to_string());
+        return Err(GpuError::NoAdapter.into());
     }
     match pick {
         None => Ok(adapters),
@@ -43,7 +45,9 @@ pub fn choose(adapters: Vec<wgpu::Adapter>, pick: Option<&[usize]>) -> Result<Ve
             .iter()
             .map(|&i| {
                 adapters.get(i).cloned().ok_or_else(|| {
-                    format!("--devices: there is no adapter {i} (there are {}; see `coprep devices`)", adapters.len())
+                    let message =
+                        format!("there is no adapter {i} (there are {}; see `coprep devices`)", adapters.len());
+                    InputError::field("--devices", message).into()
                 })
             })
             .collect(),

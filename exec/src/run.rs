@@ -20,8 +20,6 @@ use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error("{0}")]
-    Devices(String),
     #[error(transparent)]
     Gpu(#[from] GpuError),
     #[error(transparent)]
@@ -97,7 +95,7 @@ pub fn run(
     stop: Arc<AtomicBool>,
     progress: Option<ProgressHook>,
 ) -> Result<RunReport, ExecError> {
-    let adapters = choose(crate::devices::adapters(), setup.devices.as_deref()).map_err(ExecError::Devices)?;
+    let adapters = choose(crate::devices::adapters(), setup.devices.as_deref())?;
     let devices = adapters.iter().map(|a| Device::open(a, loaded)).collect::<Result<Vec<_>, _>>()?;
     let names: Vec<String> = devices.iter().map(|d| d.gpu.name.clone()).collect();
     let mut types: Vec<String> = names.clone();
