@@ -165,20 +165,19 @@ impl Gpu {
             .map_err(|e| GpuError::Readback { device: self.name.clone(), message: e.to_string() })
     }
 
-    /// Seconds per dispatch of `kernel` over `workgroups`, bindings resident: the mean of `reps`
-    /// dispatches after one to warm up.
-    pub fn time(
-        &self,
-        kernel: &Kernel,
-        bindings: &[&wgpu::Buffer],
-        workgroups: (u32, u32, u32),
-        reps: u32,
-    ) -> Result<f64, GpuError> {
-        self.dispatch(kernel, bindings, workgroups);
+    /// Seconds per submission of what `record` records (operands resident): the mean of `reps`
+    /// submissions after one to warm up.
+    pub fn time(&self, reps: u32, record: impl Fn(&mut wgpu::CommandEncoder)) -> Result<f64, GpuError> {
+        let submit = || {
+            let mut encoder = self.encoder("timed");
+            record(&mut encoder);
+            self.queue.submit([encoder.finish()]);
+        };
+        submit();
         self.wait()?;
         let start = std::time::Instant::now();
         for _ in 0..reps {
-            self.dispatch(kernel, bindings, workgroups);
+            submit();
         }
         self.wait()?;
         Ok(start.elapsed().as_secs_f64() / reps.max(1) as f64)

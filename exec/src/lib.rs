@@ -23,5 +23,3 @@ pub mod workload;
 
 pub use devices::{adapters, describe, DeviceInfo};
 pub use gpu::{Gpu, GpuError};
-/// The wgpu this crate is built on (for callers recording kernels into their own encoders).
-pub use wgpu;

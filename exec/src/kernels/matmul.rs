@@ -87,10 +87,8 @@ impl MatMul {
         let da = gpu.upload("matmul a", bytemuck::cast_slice(&ones))?;
         let db = gpu.upload("matmul b", bytemuck::cast_slice(&ones))?;
         let dc = gpu.output("matmul c", (n * n * 4) as u64)?;
-        let dims = [n as u32, n as u32, n as u32, 0, 0, 0, 0, 0];
-        let uniform = gpu.uniform("matmul dims", bytemuck::cast_slice(&dims));
-        let groups = (n.div_ceil(TILE) as u32, n.div_ceil(TILE) as u32, 1);
-        let seconds = gpu.time(&self.kernel, &[&da, &db, &dc, &uniform], groups, reps)?;
+        let shape = Shape { m: n, k: n, n, ta: false, tb: false, accumulate: false };
+        let seconds = gpu.time(reps, |e| self.record(gpu, e, [&da, &db, &dc], shape))?;
         Ok(2.0 * (n as f64).powi(3) / seconds / 1e9)
     }
 }

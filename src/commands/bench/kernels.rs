@@ -10,28 +10,7 @@ use coprep_exec::kernels::augment::{Augment, AugmentKernel};
 use coprep_exec::kernels::gather::{upload_pixels, Gather};
 use coprep_exec::kernels::matmul::MatMul;
 use coprep_exec::kernels::random::{Batch, Stream};
-use coprep_exec::wgpu;
 use coprep_exec::Gpu;
-use std::time::Instant;
-
-/// Seconds per run of `record` (recorded alone into a submission): one warm-up, then the mean
-/// of `reps`.
-fn seconds(gpu: &Gpu, reps: u32, record: impl Fn(&mut wgpu::CommandEncoder)) -> Result<f64> {
-    let once = || -> Result<()> {
-        let mut encoder = gpu.encoder("bench");
-        record(&mut encoder);
-        gpu.queue.submit([encoder.finish()]);
-        Ok(())
-    };
-    once()?;
-    gpu.wait()?;
-    let start = Instant::now();
-    for _ in 0..reps {
-        once()?;
-    }
-    gpu.wait()?;
-    Ok(start.elapsed().as_secs_f64() / reps.max(1) as f64)
-}
 
 pub fn run(args: KernelsArgs) -> Result<()> {
     let gpu = Gpu::first()?;
@@ -55,11 +34,11 @@ pub fn run(args: KernelsArgs) -> Result<()> {
     let gb = |bytes_per_value: f64, s: f64| format!("{:.2} GB/s", bytes_per_value * values as f64 / s / 1e9);
     let label = |op: &str| format!("{op}, {} images 32 x 32 x 3", batch.n);
     let gather = Gather::new(&gpu)?;
-    let s = seconds(&gpu, args.reps, |e| gather.record(&gpu, e, [&pixels, &indices, &a], batch.n, 3072))?;
+    let s = gpu.time(args.reps, |e| gather.record(&gpu, e, [&pixels, &indices, &a], batch.n, 3072))?;
     rows.push(vec![label("batch + decode (gather)"), gb(5.0, s)]);
     let affine = Affine::new(&gpu)?;
     let norm = Normalization { mean: [0.5; 4], std: [0.25; 4], channels: 3 };
-    let s = seconds(&gpu, args.reps, |e| affine.record(&gpu, e, [&a, &b], values, &norm))?;
+    let s = gpu.time(args.reps, |e| affine.record(&gpu, e, [&a, &b], values, &norm))?;
     rows.push(vec![label("normalise"), gb(8.0, s)]);
     let stream = Stream { seed: 1, epoch: 0, first: 0 };
     for op in [
@@ -69,7 +48,7 @@ pub fn run(args: KernelsArgs) -> Result<()> {
         Augment::Noise { sigma: 0.1 },
     ] {
         let kernel = AugmentKernel::new(&gpu, op)?;
-        let s = seconds(&gpu, args.reps, |e| kernel.record(&gpu, e, [&a, &b], batch, stream))?;
+        let s = gpu.time(args.reps, |e| kernel.record(&gpu, e, [&a, &b], batch, stream))?;
         rows.push(vec![label(op.name()), gb(8.0, s)]);
     }
     print!("{}", table::render(&["kernel", "throughput"], &rows));
