@@ -6,19 +6,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     if (i >= p.n * p.h * p.w * p.c) {
         return;
     }
-    let ch = i % p.c;
-    let x = (i / p.c) % p.w;
-    let y = (i / (p.c * p.w)) % p.h;
-    let img = i / (p.c * p.w * p.h);
+    let at = pixel_of(i);
+    let img = at.x;
     let pad = i32(p.a);
     let span = u32(2 * pad + 1);
     let dy = i32(draw(p.seed, p.epoch, p.first + img, 0u) % span) - pad;
     let dx = i32(draw(p.seed, p.epoch, p.first + img, 1u) % span) - pad;
-    let sy = i32(y) + dy;
-    let sx = i32(x) + dx;
+    let sy = i32(at.y) + dy;
+    let sx = i32(at.z) + dx;
     var v = 0.0;
     if (sy >= 0 && sy < i32(p.h) && sx >= 0 && sx < i32(p.w)) {
-        v = src[((img * p.h + u32(sy)) * p.w + u32(sx)) * p.c + ch];
+        v = src[index_of(img, u32(sy), u32(sx), at.w)];
     }
     dst[i] = v;
 }

@@ -5,7 +5,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     if (i >= p.n * p.h * p.w * p.c) {
         return;
     }
-    let img = i / (p.c * p.w * p.h);
+    let img = pixel_of(i).x;
     let contrast = 1.0 + (2.0 * unit(draw(p.seed, p.epoch, p.first + img, 3u)) - 1.0) * p.a;
     let brightness = (2.0 * unit(draw(p.seed, p.epoch, p.first + img, 4u)) - 1.0) * p.b;
     dst[i] = src[i] * contrast + brightness;

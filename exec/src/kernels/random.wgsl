@@ -45,3 +45,13 @@ struct Params {
 fn flat(id: vec3<u32>, groups: vec3<u32>) -> u32 {
     return id.x + id.y * groups.x * 256u;
 }
+
+// Where value i of the batch lies: (image, y, x, channel), channels interleaved (`Batch::at`).
+fn pixel_of(i: u32) -> vec4<u32> {
+    return vec4<u32>(i / (p.c * p.w * p.h), (i / (p.c * p.w)) % p.h, (i / p.c) % p.w, i % p.c);
+}
+
+// The index of (image, y, x, channel) (`Batch::index`).
+fn index_of(img: u32, y: u32, x: u32, ch: u32) -> u32 {
+    return ((img * p.h + y) * p.w + x) * p.c + ch;
+}
