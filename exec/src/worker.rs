@@ -128,20 +128,13 @@ fn run_step(
 
     let slot = shared.models.lock().expect("models").entry(task).or_default().clone();
     let mut model = slot.lock().expect("model");
-    match model.as_mut() {
-        None => {
-            let trainer = Trainer::new(gpu, &plan.widths, plan.seed, plan.batch_size, plan.micro_batch).map_err(err)?;
-            *model = Some(Model { device, trainer });
+    if model.as_ref().is_none_or(|m| m.device != device) {
+        let mut trainer = Trainer::new(gpu, &plan.widths, plan.seed, plan.batch_size, plan.micro_batch).map_err(err)?;
+        if let Some(moved) = model.as_ref() {
+            // Moved from another device: its weights and momentum go with it.
+            trainer.upload_state(gpu, &moved.trainer.download(&shared.devices[moved.device].gpu).map_err(err)?);
         }
-        Some(m) if m.device != device => {
-            // Moved to another device: its weights and momentum go with it.
-            let state = m.trainer.download(&shared.devices[m.device].gpu).map_err(err)?;
-            let mut trainer =
-                Trainer::new(gpu, &plan.widths, plan.seed, plan.batch_size, plan.micro_batch).map_err(err)?;
-            trainer.upload_state(gpu, &state);
-            *model = Some(Model { device, trainer });
-        }
-        Some(_) => {}
+        *model = Some(Model { device, trainer });
     }
     let model = model.as_mut().expect("created above");
 
@@ -152,18 +145,15 @@ fn run_step(
     for home in homes {
         let (from, to) = (home.start.max(first), home.end.min(end));
         let ring = ring(shared, (group, plan.pipeline, home.device), plan.dataset)?;
-        // Split at the ring's wrap.
-        let mut at = from;
-        while at < to {
-            let n = (to - at).min(rows - at % rows);
-            let offset = (at % rows) * row_bytes;
+        // Split where the ring wraps (epochs do not matter here).
+        for span in spans(from, to.saturating_sub(from), u64::MAX, rows) {
+            let (offset, n) = ((span.position % rows) * row_bytes, span.rows as u64);
             if home.device == device {
-                pieces.push((at, ring.clone(), offset, n));
+                pieces.push((span.position, ring.clone(), offset, n));
             } else {
                 let bytes = shared.devices[home.device].gpu.read_range(&ring, offset, n * row_bytes).map_err(err)?;
-                pieces.push((at, gpu.upload("copied rows", &bytes).map_err(err)?, 0, n));
+                pieces.push((span.position, gpu.upload("copied rows", &bytes).map_err(err)?, 0, n));
             }
-            at += n;
         }
     }
     pieces.sort_by_key(|p| p.0);
