@@ -48,8 +48,6 @@ pub struct PrepRecord {
     pub leaves: Vec<usize>,
     pub samples: u64,
     pub busy_ns: f64,
-    /// The tasks that read these samples.
-    pub readers: Vec<usize>,
 }
 
 /// A task's model and where it lives.
@@ -249,14 +247,8 @@ impl Runner for DeviceRunner {
                     }
                     homes.remove(&first);
                 }
-                let record = PrepRecord {
-                    device,
-                    dataset,
-                    leaves: leaves.clone(),
-                    samples: phase.amount,
-                    busy_ns: 0.0,
-                    readers: order.readers.clone(),
-                };
+                let record =
+                    PrepRecord { device, dataset, leaves: leaves.clone(), samples: phase.amount, busy_ns: 0.0 };
                 self.prep_in_flight.insert((group, phase.position), record);
                 Job::Prep { phase, group, dataset, leaves, readers: order.readers }
             }

@@ -270,39 +270,37 @@ fn record_leaf(
 ) -> Result<wgpu::Buffer, GpuError> {
     let SpanInput { pixels, indices: indices_buf, shape, span } = *input;
     let size = (span.rows * shape.floats() * 4) as u64;
-    {
-        let keys: Vec<&str> = leaf.stages.iter().map(|(k, _)| k.as_str()).collect();
-        let (mut done, mut current) = memo
-            .iter()
-            .filter(|(prefix, _)| prefix.len() <= keys.len() && prefix.iter().zip(&keys).all(|(a, b)| a == b))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(prefix, buf)| (prefix.len(), Some(buf.clone())))
-            .unwrap_or((0, None));
-        while done < keys.len() {
-            let (key, op) = &leaf.stages[done];
-            let out = gpu.output(&format!("prep {key}"), size)?;
-            let batch = Batch { n: span.rows, h: shape.h, w: shape.w, c: shape.c };
-            match (op, &current) {
-                (Op::Decode, _) => {
-                    kernels.gather.record(gpu, encoder, [pixels, indices_buf, &out], span.rows, shape.floats())
-                }
-                (Op::Normalize(norm), Some(src)) => {
-                    let norm = Normalization { channels: shape.c as u32, ..*norm };
-                    kernels.affine.record(gpu, encoder, [src, &out], span.rows * shape.floats(), &norm)
-                }
-                (Op::Augment(_, seed) | Op::Custom { seed, .. }, Some(src)) => {
-                    let stream = Stream { seed: *seed, epoch: span.epoch, first: span.first };
-                    kernels.augment(gpu, key, op)?.record(gpu, encoder, [src, &out], batch, stream)
-                }
-                (_, None) => unreachable!("pipelines start with decode"),
+    let keys: Vec<&str> = leaf.stages.iter().map(|(k, _)| k.as_str()).collect();
+    let (mut done, mut current) = memo
+        .iter()
+        .filter(|(prefix, _)| prefix.len() <= keys.len() && prefix.iter().zip(&keys).all(|(a, b)| a == b))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(prefix, buf)| (prefix.len(), Some(buf.clone())))
+        .unwrap_or((0, None));
+    while done < keys.len() {
+        let (key, op) = &leaf.stages[done];
+        let out = gpu.output(&format!("prep {key}"), size)?;
+        let batch = Batch { n: span.rows, h: shape.h, w: shape.w, c: shape.c };
+        match (op, &current) {
+            (Op::Decode, _) => {
+                kernels.gather.record(gpu, encoder, [pixels, indices_buf, &out], span.rows, shape.floats())
             }
-            *dispatches += 1;
-            done += 1;
-            memo.push((keys[..done].iter().map(|k| k.to_string()).collect(), out.clone()));
-            current = Some(out);
+            (Op::Normalize(norm), Some(src)) => {
+                let norm = Normalization { channels: shape.c as u32, ..*norm };
+                kernels.affine.record(gpu, encoder, [src, &out], span.rows * shape.floats(), &norm)
+            }
+            (Op::Augment(_, seed) | Op::Custom { seed, .. }, Some(src)) => {
+                let stream = Stream { seed: *seed, epoch: span.epoch, first: span.first };
+                kernels.augment(gpu, key, op)?.record(gpu, encoder, [src, &out], batch, stream)
+            }
+            (_, None) => unreachable!("pipelines start with decode"),
         }
-        Ok(current.expect("a pipeline has stages"))
+        *dispatches += 1;
+        done += 1;
+        memo.push((keys[..done].iter().map(|k| k.to_string()).collect(), out.clone()));
+        current = Some(out);
     }
+    Ok(current.expect("a pipeline has stages"))
 }
 
 #[cfg(test)]
