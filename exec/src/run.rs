@@ -158,31 +158,28 @@ pub fn run(
     Ok(RunReport { records, tasks, estimates: planned, trace, stats })
 }
 
-/// Stage ids in the workload: a stage's cost is per sample of its data set, so each stage names
-/// its data set (stages on different data sets are never shared anyway).
-fn trace_pipeline_id(loaded: &Loaded, pipeline: usize, dataset: usize) -> String {
-    let datasets: std::collections::BTreeSet<usize> =
-        loaded.tasks.iter().filter(|t| t.pipeline == pipeline).map(|t| t.dataset).collect();
-    let id = &loaded.pipelines[pipeline].id;
-    if datasets.len() <= 1 {
-        id.clone()
-    } else {
-        format!("{id}@{}", loaded.data[dataset].id)
-    }
-}
-
 /// The workload in the simulator's format with the given per-type estimates.
 pub fn workload(loaded: &Loaded, types: &[String], est: &[Estimates], cluster: Cluster) -> Workload {
     let mut used: Vec<(usize, usize)> = loaded.tasks.iter().map(|t| (t.pipeline, t.dataset)).collect();
     used.sort_unstable();
     used.dedup();
+    // A stage's cost is per sample of its data set, so each stage names its data set, and a
+    // pipeline used on several data sets becomes one pipeline per data set (`id@dataset`).
+    let id_of = |(p, d): (usize, usize)| {
+        let id = &loaded.pipelines[p].id;
+        if used.iter().filter(|u| u.0 == p).count() <= 1 {
+            id.clone()
+        } else {
+            format!("{id}@{}", loaded.data[d].id)
+        }
+    };
     let pipelines = used
         .iter()
         .map(|&(p, d)| {
             let spec = &loaded.spec.pipelines[p];
             let floats = loaded.data[d].train.image_bytes() as u64;
             Pipeline {
-                id: trace_pipeline_id(loaded, p, d),
+                id: id_of((p, d)),
                 stages: spec
                     .stages
                     .iter()
@@ -210,7 +207,7 @@ pub fn workload(loaded: &Loaded, types: &[String], est: &[Estimates], cluster: C
             id: t.id.clone(),
             arrival_s: t.arrival_s,
             dataset: loaded.data[t.dataset].id.clone(),
-            pipeline: trace_pipeline_id(loaded, t.pipeline, t.dataset),
+            pipeline: id_of((t.pipeline, t.dataset)),
             batch_size: t.batch_size as u32,
             steps: t.steps,
             compute_s: types.iter().zip(est).map(|(ty, e)| (ty.clone(), e.step_s[i])).collect(),
