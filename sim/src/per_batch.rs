@@ -151,6 +151,8 @@ struct Running {
     /// Per prep phase in flight (group, position), its dataset and the stages it computes
     /// (for the work it is credited with).
     prep_stages: BTreeMap<(GroupId, u64), (usize, Vec<usize>)>,
+    /// Per task with a step in flight, the processors it runs on (the task may move meanwhile).
+    stepping: BTreeMap<usize, Vec<usize>>,
     in_flight: usize,
 }
 
@@ -169,7 +171,8 @@ pub fn run_with(
     let mut steps_done = vec![0u64; n];
     let mut marks: Vec<Vec<u64>> = vec![Vec::new(); n];
     let mut next_mark = vec![0usize; n];
-    let mut running = Running { busy: vec![None; np], prep_stages: BTreeMap::new(), in_flight: 0 };
+    let mut running =
+        Running { busy: vec![None; np], prep_stages: BTreeMap::new(), stepping: BTreeMap::new(), in_flight: 0 };
     let mut last_served: BTreeMap<(usize, Work), Nanos> = BTreeMap::new();
     let mut task_stall = vec![0.0f64; n];
     let mut failed: BTreeMap<usize, String> = BTreeMap::new();
@@ -220,6 +223,7 @@ pub fn run_with(
                     let procs = d.state.tasks[t].processors.clone();
                     let model_ns = actual_step_ns(problem, t, &procs);
                     let group = d.state.tasks[t].group.expect("running");
+                    running.stepping.insert(t, procs.clone());
                     PhaseOrder { phase, procs, group, readers: vec![t], model_ns }
                 }
             };
@@ -292,11 +296,9 @@ pub fn run_with(
                 }
                 Work::Compute(t) => {
                     // The processors that ran it: the task may have been moved meanwhile.
-                    for q in 0..np {
-                        if running.busy[q] == Some(phase) {
-                            running.busy[q] = None;
-                            tally.proc_time[q].compute += busy_ns;
-                        }
+                    for q in running.stepping.remove(&t).unwrap_or_default() {
+                        running.busy[q] = None;
+                        tally.proc_time[q].compute += busy_ns;
                     }
                     if !failures.is_empty() {
                         for (t, message) in failures {
