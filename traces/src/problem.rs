@@ -92,6 +92,9 @@ pub struct Problem {
     stage_min_ns: Vec<f64>,
     /// Per task: its fastest estimated step over all processors.
     step_min_ns: Vec<f64>,
+    /// Per task: the rank of its stage list among the distinct ones, in lexicographic order
+    /// (equal pipelines, equal rank), so that sorting by pipeline compares integers.
+    pipeline_rank: Vec<u32>,
 }
 
 impl Problem {
@@ -144,6 +147,22 @@ impl Problem {
     /// Fastest estimated step of `task` over all processors.
     pub fn step_ns_min(&self, task: usize) -> f64 {
         self.step_min_ns[task]
+    }
+
+    /// Orders tasks as their stage lists compare: equal pipelines have equal ranks.
+    pub fn pipeline_rank(&self, task: usize) -> u32 {
+        self.pipeline_rank[task]
+    }
+
+    fn rank_pipelines(&mut self) {
+        let mut distinct: Vec<&[usize]> = self.tasks.iter().map(|t| t.stages.as_slice()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        self.pipeline_rank = self
+            .tasks
+            .iter()
+            .map(|t| distinct.binary_search(&t.stages.as_slice()).expect("listed above") as u32)
+            .collect();
     }
 
     /// Recomputes the cached cheapest costs after estimates changed.
@@ -378,8 +397,10 @@ impl Problem {
             migration_ns: secs_to_ns(w.cluster.migration_s),
             stage_min_ns: Vec::new(),
             step_min_ns: Vec::new(),
+            pipeline_rank: Vec::new(),
         };
         problem.refresh_minima();
+        problem.rank_pipelines();
         Ok(problem)
     }
 }
