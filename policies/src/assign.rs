@@ -73,11 +73,16 @@ pub fn lpt(
     let classes = first.cost.classes().len();
     debug_assert!(items.iter().all(|it| it.cost.classes().len() == classes));
     // Each class's processors by load (kept up to date as items land) and by when they free up.
+    // Processors without room for the smallest item never take one (free memory only shrinks
+    // here), so the lists that look for room now leave them out: on a full cluster that is
+    // most of them.
+    let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
+    let roomy = |p: &usize| free_memory[*p] + 1e-9 >= smallest;
     let mut by_load: Vec<BTreeSet<(i64, usize)>> = vec![BTreeSet::new(); classes];
-    for p in 0..m {
+    for p in (0..m).filter(roomy) {
         by_load[class_of[p]].insert((order_key(loads[p]), p));
     }
-    let by_frees: Vec<Vec<usize>> = match reservation {
+    let (by_frees, roomy_by_frees): (Vec<Vec<usize>>, Vec<Vec<usize>>) = match reservation {
         Some(r) => {
             let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
             for p in 0..m {
@@ -86,9 +91,10 @@ pub fn lpt(
             for procs in &mut by {
                 procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
             }
-            by
+            let roomy_by = by.iter().map(|procs| procs.iter().copied().filter(roomy).collect()).collect();
+            (by, roomy_by)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let mut reserving = reservation;
     let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
@@ -106,7 +112,8 @@ pub fn lpt(
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
             let finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
                 f.clear();
-                for (c, procs) in by_frees.iter().enumerate() {
+                let lists = if now_only { &roomy_by_frees } else { &by_frees };
+                for (c, procs) in lists.iter().enumerate() {
                     let Some(d) = duration.classes()[c] else { continue };
                     let eligible = procs.iter().copied().filter(|&p| {
                         !reserved[p]
