@@ -29,8 +29,9 @@ use coprep_policies::{Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::PrefixTree;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap};
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let mut d = Driver::new(problem, opts.record_events);
@@ -121,6 +122,8 @@ struct GroupPace {
     produced: f64,
     batch: u32,
     since: Nanos,
+    /// The component search's stamp when it last reached this group.
+    seen: u64,
 }
 
 /// A processor's time, up to `since`, and what it does from there.
@@ -160,7 +163,8 @@ struct Analytic<'a> {
     /// Per task: the processors its stall is being measured on, and their spare time then.
     stall_on: Vec<(Vec<usize>, f64)>,
     procs: Vec<ProcClock>,
-    groups: BTreeMap<GroupId, GroupPace>,
+    /// Live groups by id (looked up several times per group per instant: hashed, not a tree).
+    groups: FxHashMap<GroupId, GroupPace>,
     /// Per processor, the running (not waiting) groups whose demand uses it.
     groups_on: Vec<Vec<GroupId>>,
     prep_work: Vec<f64>,
@@ -190,7 +194,7 @@ impl<'a> Analytic<'a> {
             task_stall: vec![0.0; n],
             stall_on: vec![(Vec::new(), 0.0); n],
             procs: vec![ProcClock::default(); np],
-            groups: BTreeMap::new(),
+            groups: FxHashMap::default(),
             groups_on: vec![Vec::new(); np],
             prep_work: vec![0.0; problem.datasets.len()],
             buffer_total: 0,
@@ -357,7 +361,7 @@ impl<'a> Analytic<'a> {
 
         // The connected processors, and the running groups on them.
         let mut procs: Vec<usize> = Vec::new();
-        let mut members: BTreeSet<GroupId> = BTreeSet::new();
+        let mut ids: Vec<GroupId> = Vec::new();
         while let Some(p) = frontier.pop() {
             if self.visited[p] == stamp {
                 continue;
@@ -365,13 +369,16 @@ impl<'a> Analytic<'a> {
             self.visited[p] = stamp;
             procs.push(p);
             for &g in &self.groups_on[p] {
-                if members.insert(g) {
-                    frontier.extend(self.groups[&g].demand.iter().map(|&(q, _)| q));
+                let pace = self.groups.get_mut(&g).expect("running groups are tracked");
+                if pace.seen != stamp {
+                    pace.seen = stamp;
+                    ids.push(g);
+                    frontier.extend(pace.demand.iter().map(|&(q, _)| q));
                 }
             }
         }
         procs.sort_unstable();
-        let ids: Vec<GroupId> = members.into_iter().collect();
+        ids.sort_unstable();
         let local: Vec<Demand> = ids
             .iter()
             .map(|g| {
@@ -434,8 +441,9 @@ impl<'a> Analytic<'a> {
         }
         if d.record_events && (changed || !dirty.is_empty()) {
             // Recorded when the set of running groups or a pace differs from the last record.
-            let groups: Vec<(GroupId, f64)> =
+            let mut groups: Vec<(GroupId, f64)> =
                 self.groups.iter().filter(|(_, p)| !p.waiting).map(|(&g, p)| (g, p.rate * 1e9)).collect();
+            groups.sort_unstable_by_key(|g| g.0);
             if groups != self.recorded {
                 let time = ns_to_secs(now);
                 let utilisation: Vec<f64> = self.procs.iter().map(|c| c.compute_util + c.prep_util).collect();
@@ -476,6 +484,7 @@ fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPac
         batch: batch.max(1),
         since: now,
         dataset: group.dataset,
+        seen: 0,
     }
 }
 
