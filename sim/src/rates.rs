@@ -43,6 +43,10 @@ pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
             components.entry(root(&mut parent, first)).or_default().push(g);
         }
     }
+    if components.len() == 1 {
+        // One component (usual on a busy cluster): renumbering would change nothing but the cost.
+        return fill(demands, processors);
+    }
     let mut used = vec![0.0; processors];
     let mut local: Vec<Demand> = Vec::new();
     for members in components.values() {
@@ -84,14 +88,27 @@ fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
     let mut x: Vec<Option<f64>> = solo.iter().map(|&s| if s > 0.0 { None } else { Some(0.0) }).collect();
     let mut used = vec![0.0; processors];
     let mut denom = vec![0.0; processors];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); processors];
     let mut left = vec![0usize; processors];
     for (g, d) in demands.iter().enumerate() {
         if x[g].is_none() {
             for &(p, a) in d {
                 denom[p] += solo[g] * a;
-                users[p].push(g);
                 left[p] += 1;
+            }
+        }
+    }
+    // Each processor's groups, in group order, as one array cut at `starts` (not a vector each).
+    let mut starts = vec![0usize; processors + 1];
+    for p in 0..processors {
+        starts[p + 1] = starts[p] + left[p];
+    }
+    let mut users = vec![0usize; starts[processors]];
+    let mut next = starts.clone();
+    for (g, d) in demands.iter().enumerate() {
+        if x[g].is_none() {
+            for &(p, _) in d {
+                users[next[p]] = g;
+                next[p] += 1;
             }
         }
     }
@@ -138,7 +155,7 @@ fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
         }
         let mut touched = Vec::new();
         for p in full {
-            for &g in &users[p] {
+            for &g in &users[starts[p]..starts[p + 1]] {
                 if x[g].is_some() {
                     continue;
                 }
