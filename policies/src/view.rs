@@ -79,9 +79,10 @@ impl<'a> View<'a> {
         }
         for g in self.state.groups.values() {
             let samples = self.remaining_samples_of(g);
-            let cost = self.problem.stages_ns_on(&g.stages);
+            // A group preprocesses on a processor or two: summing its stages for each is
+            // cheaper than tabulating them for every processor type.
             for &(p, share) in &g.prep {
-                loads[p] += samples * share * cost(p).unwrap_or(0.0);
+                loads[p] += samples * share * self.problem.stages_ns(&g.stages, p).unwrap_or(0.0);
             }
         }
         loads
