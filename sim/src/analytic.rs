@@ -26,7 +26,7 @@ use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{Event, GroupId, Policy, TaskStatus};
-use coprep_traces::planner::PrefixTree;
+use coprep_traces::planner::group_leaf_bytes;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use rustc_hash::FxHashMap;
@@ -470,9 +470,7 @@ fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPac
     let factor = problem.datasets[group.dataset].actual_prep_factor;
     all.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p).unwrap_or(f64::INFINITY) * factor)));
     let batch = group.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0);
-    let tree = PrefixTree::build(problem, &group.members);
-    let leaf_bytes: u64 =
-        tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
+    let leaf_bytes = group_leaf_bytes(problem, &group.members);
     GroupPace {
         rate: 0.0,
         waiting,

@@ -16,7 +16,7 @@ use crate::driver::{progress_marks, Driver};
 use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
-use coprep_traces::planner::{group_stages, PrefixTree};
+use coprep_traces::planner::{group_leaf_bytes, group_stages};
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use std::cmp::Reverse;
@@ -440,9 +440,7 @@ fn buffered(problem: &Problem, stream: &Stream, steps_done: &[u64]) -> u64 {
 
 fn buffered_bytes(problem: &Problem, state: &ClusterState, stream: &Stream, g: GroupId, steps_done: &[u64]) -> u64 {
     let members = &state.groups[&g].members;
-    let tree = PrefixTree::build(problem, members);
-    let leaf_bytes: u64 =
-        tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| problem.stages[n.stage].out_bytes).sum();
+    let leaf_bytes = group_leaf_bytes(problem, members);
     buffered(problem, stream, steps_done) * leaf_bytes
 }
 

@@ -87,8 +87,44 @@ impl PrefixTree {
 
 /// The stages of the distinct prefix-tree nodes of a group of tasks on one dataset: the
 /// preprocessing one shared sample costs (a stage under two different parents counts twice).
+///
+///
+/// In the order [`PrefixTree::build`] creates the nodes, without building it: each distinct
+/// pipeline adds the stages beyond the longest prefix it shares with one seen before it.
 pub fn group_stages(problem: &Problem, tasks: &[usize]) -> Vec<usize> {
-    PrefixTree::build(problem, tasks).node_stages()
+    let pipelines = distinct_pipelines(problem, tasks);
+    let mut stages = Vec::new();
+    for (i, pipeline) in pipelines.iter().enumerate() {
+        let common = pipelines[..i].iter().map(|s| common_prefix(s, pipeline)).max().unwrap_or(0);
+        stages.extend(&pipeline[common..]);
+    }
+    stages
+}
+
+/// Bytes a group's buffer holds per sample: one output per leaf of its prefix tree (a distinct
+/// pipeline that no other extends). The same as summing the leaves of [`PrefixTree::build`].
+pub fn group_leaf_bytes(problem: &Problem, tasks: &[usize]) -> u64 {
+    let pipelines = distinct_pipelines(problem, tasks);
+    let extended = |p: &[usize]| pipelines.iter().any(|q| q.len() > p.len() && q.starts_with(p));
+    pipelines.iter().filter(|p| !extended(p)).filter_map(|p| p.last()).map(|&s| problem.stages[s].out_bytes).sum()
+}
+
+/// The distinct stage lists of `tasks`, in order of first appearance.
+fn distinct_pipelines<'a>(problem: &'a Problem, tasks: &[usize]) -> Vec<&'a [usize]> {
+    let mut ranks: Vec<u32> = Vec::new();
+    let mut pipelines = Vec::new();
+    for &t in tasks {
+        let rank = problem.pipeline_rank(t);
+        if !ranks.contains(&rank) {
+            ranks.push(rank);
+            pipelines.push(problem.tasks[t].stages.as_slice());
+        }
+    }
+    pipelines
+}
+
+fn common_prefix(a: &[usize], b: &[usize]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Samples the stream of a group must produce if its tasks start together: the most any member reads.
@@ -156,8 +192,7 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     let (mut after_previous, mut alone, mut compute) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
     for &t in tasks {
         let stages = &problem.tasks[t].stages;
-        let common = stages.iter().zip(previous).take_while(|(a, b)| a == b).count();
-        after_previous.push(problem.stages_ns_min(&stages[common..]));
+        after_previous.push(problem.stages_ns_min(&stages[common_prefix(stages, previous)..]));
         alone.push(problem.stages_ns_min(stages));
         compute.push(problem.tasks[t].steps as f64 * problem.step_ns_min(t) * problem.tasks[t].gang as f64);
         previous = stages;
@@ -224,8 +259,7 @@ pub fn sorted_group_prep_ns(problem: &Problem, sorted: &[usize]) -> f64 {
     let mut previous: &[usize] = &[];
     for &t in sorted {
         let stages = &problem.tasks[t].stages;
-        let common = stages.iter().zip(previous).take_while(|(a, b)| a == b).count();
-        cost += problem.stages_ns_min(&stages[common..]);
+        cost += problem.stages_ns_min(&stages[common_prefix(stages, previous)..]);
         previous = stages;
     }
     cost
@@ -374,6 +408,28 @@ mod tests {
                     for procs in [1, 4, 64, 4096] {
                         assert_eq!(auto_cap(&p, some, procs), auto_cap_reference(&p, some, procs), "{seed} {d} {len}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn group_stages_and_leaves_match_the_tree() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for seed in 0..10 {
+            let w = synth::mixed(120, 8, 2, 1.0, seed);
+            let p = Problem::from_workload(&w, None).unwrap();
+            for d in 0..p.datasets.len() {
+                let on: Vec<usize> = (0..p.tasks.len()).filter(|&t| p.tasks[t].dataset == d).collect();
+                for _ in 0..30 {
+                    let len = rng.random_range(0..8);
+                    let tasks: Vec<usize> = (0..len).map(|_| on[rng.random_range(0..on.len())]).collect();
+                    let tree = PrefixTree::build(&p, &tasks);
+                    assert_eq!(group_stages(&p, &tasks), tree.node_stages(), "{tasks:?}");
+                    let leaves: u64 =
+                        tree.nodes.iter().filter(|n| n.children.is_empty()).map(|n| p.stages[n.stage].out_bytes).sum();
+                    assert_eq!(group_leaf_bytes(&p, &tasks), leaves, "{tasks:?}");
                 }
             }
         }
