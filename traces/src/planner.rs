@@ -187,26 +187,30 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
         return 1;
     }
     // What each task adds to its group, computed once: its preprocessing beyond the prefix it
-    // shares with the task before it (or all of it, first in a group), and its compute work.
-    let mut previous: &[usize] = &[];
-    let (mut after_previous, mut alone, mut compute) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
-    for &t in tasks {
-        let stages = &problem.tasks[t].stages;
-        after_previous.push(problem.stages_ns_min(&stages[common_prefix(stages, previous)..]));
-        alone.push(problem.stages_ns_min(stages));
-        compute.push(problem.tasks[t].steps as f64 * problem.step_ns_min(t) * problem.tasks[t].gang as f64);
-        previous = stages;
+    // shares with the task before it (or all of it, first in a group), its compute work and
+    // the samples it reads; and, for its group's coupled duration, (samples, pace).
+    let mut after_previous = Vec::with_capacity(n);
+    let (mut alone, mut compute, mut samples) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut by_samples: Vec<Member> = Vec::with_capacity(n);
+    for (i, &t) in tasks.iter().enumerate() {
+        let plan = problem.planning(t);
+        let after = match i.checked_sub(1).map(|j| tasks[j]) {
+            None => plan.prep_ns,
+            Some(before) if problem.pipeline_rank(before) == problem.pipeline_rank(t) => problem.stages_ns_min(&[]),
+            Some(before) => {
+                let (stages, previous) = (&problem.tasks[t].stages, &problem.tasks[before].stages);
+                problem.stages_ns_min(&stages[common_prefix(stages, previous)..])
+            }
+        };
+        after_previous.push(after);
+        alone.push(plan.prep_ns);
+        compute.push(plan.compute_ns);
+        samples.push(plan.samples);
+        by_samples.push((plan.samples, plan.pace_ns, 0.0));
     }
     // The groups of size 2k are pairs of adjacent groups of size k, so each group's members in
     // order of samples read (what its coupled duration needs) are a merge of two sorted halves:
     // one merge sort over all candidate sizes, not a sort per group per size.
-    let mut by_samples: Vec<Member> = tasks
-        .iter()
-        .map(|&t| {
-            let task = &problem.tasks[t];
-            (task.samples(), problem.step_ns_min(t) / task.batch_size as f64, 0.0)
-        })
-        .collect();
     let mut merged = Vec::with_capacity(n);
     let mut best = (f64::INFINITY, 1);
     let mut k = 1;
@@ -217,8 +221,7 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
         for start in (0..n).step_by(size) {
             let range = start..(start + size).min(n);
             let prep = range.clone().fold(0.0, |acc, i| acc + if i == start { alone[i] } else { after_previous[i] });
-            let samples = tasks[range.clone()].iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max);
-            work += prep * samples;
+            work += prep * samples[range.clone()].iter().copied().fold(0.0, f64::max);
             work += compute[range.clone()].iter().sum::<f64>();
             longest = longest.max(coupled_sorted(&mut by_samples[range]));
         }
@@ -226,7 +229,11 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
         if time <= best.0 * (1.0 + 1e-9) {
             best = (time, size);
         }
-        if k >= n {
+        // A group's coupled duration is at least that of any subset (its slowest survivor is
+        // never faster), so the longest group only grows with the size: once it alone exceeds
+        // the best time, no larger size can win. (The margin dwarfs rounding and the creep of
+        // ties within 1e-9.) Under a long queue this usually stops at size 2.
+        if k >= n || longest > best.0 * (1.0 + 1e-6) {
             return best.1;
         }
         merged.clear();

@@ -76,6 +76,20 @@ pub struct ProcInfo {
     pub memory_gb: f64,
 }
 
+/// What the planner's estimates read of a task (at the cheapest processor for each part), kept
+/// side by side because the automatic cap reads hundreds of tasks per placement round.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaskPlanning {
+    /// Samples read over the whole run.
+    pub samples: f64,
+    /// Nanoseconds of compute per sample read.
+    pub pace_ns: f64,
+    /// Nanoseconds of compute over the whole run, summed over the gang.
+    pub compute_ns: f64,
+    /// Nanoseconds to preprocess one sample through the whole pipeline, unshared.
+    pub prep_ns: f64,
+}
+
 /// A validated workload.
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -92,6 +106,8 @@ pub struct Problem {
     stage_min_ns: Vec<f64>,
     /// Per task: its fastest estimated step over all processors.
     step_min_ns: Vec<f64>,
+    /// Per task: what the planner's estimates read of it, side by side.
+    planning: Vec<TaskPlanning>,
     /// Per task: the rank of its stage list among the distinct ones, in lexicographic order
     /// (equal pipelines, equal rank), so that sorting by pipeline compares integers.
     pipeline_rank: Vec<u32>,
@@ -175,6 +191,22 @@ impl Problem {
         };
         self.stage_min_ns = self.stages.iter().map(|s| cheapest(&s.cost_s, |p| p.prep_speed)).collect();
         self.step_min_ns = self.tasks.iter().map(|t| cheapest(&t.compute_s, |p| p.compute_speed)).collect();
+        self.planning = (0..self.tasks.len())
+            .map(|i| {
+                let t = &self.tasks[i];
+                TaskPlanning {
+                    samples: t.samples(),
+                    pace_ns: self.step_min_ns[i] / t.batch_size as f64,
+                    compute_ns: t.steps as f64 * self.step_min_ns[i] * t.gang as f64,
+                    prep_ns: self.stages_ns_min(&t.stages),
+                }
+            })
+            .collect();
+    }
+
+    /// What the planner's estimates read of `task`.
+    pub fn planning(&self, task: usize) -> &TaskPlanning {
+        &self.planning[task]
     }
 
     pub fn task_index(&self, id: &str) -> Option<usize> {
@@ -397,6 +429,7 @@ impl Problem {
             migration_ns: secs_to_ns(w.cluster.migration_s),
             stage_min_ns: Vec::new(),
             step_min_ns: Vec::new(),
+            planning: Vec::new(),
             pipeline_rank: Vec::new(),
         };
         problem.refresh_minima();
