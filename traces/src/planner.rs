@@ -88,7 +88,6 @@ impl PrefixTree {
 /// The stages of the distinct prefix-tree nodes of a group of tasks on one dataset: the
 /// preprocessing one shared sample costs (a stage under two different parents counts twice).
 ///
-///
 /// In the order [`PrefixTree::build`] creates the nodes, without building it: each distinct
 /// pipeline adds the stages beyond the longest prefix it shares with one seen before it.
 pub fn group_stages(problem: &Problem, tasks: &[usize]) -> Vec<usize> {
@@ -189,20 +188,11 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     // What each task adds to its group, computed once: its preprocessing beyond the prefix it
     // shares with the task before it (or all of it, first in a group), its compute work and
     // the samples it reads; and, for its group's coupled duration, (samples, pace).
-    let mut after_previous = Vec::with_capacity(n);
+    let after_previous: Vec<f64> = prep_beyond_previous(problem, tasks).collect();
     let (mut alone, mut compute, mut samples) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut by_samples: Vec<Member> = Vec::with_capacity(n);
-    for (i, &t) in tasks.iter().enumerate() {
+    for &t in tasks {
         let plan = problem.planning(t);
-        let after = match i.checked_sub(1).map(|j| tasks[j]) {
-            None => plan.prep_ns,
-            Some(before) if problem.pipeline_rank(before) == problem.pipeline_rank(t) => problem.stages_ns_min(&[]),
-            Some(before) => {
-                let (stages, previous) = (&problem.tasks[t].stages, &problem.tasks[before].stages);
-                problem.stages_ns_min(&stages[common_prefix(stages, previous)..])
-            }
-        };
-        after_previous.push(after);
         alone.push(plan.prep_ns);
         compute.push(plan.compute_ns);
         samples.push(plan.samples);
@@ -262,14 +252,19 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
 /// distinct prefix-tree nodes are, task by task, the stages beyond the prefix it has in common
 /// with the task before it. No tree is built.
 pub fn sorted_group_prep_ns(problem: &Problem, sorted: &[usize]) -> f64 {
-    let mut cost = 0.0;
+    prep_beyond_previous(problem, sorted).fold(0.0, |cost, c| cost + c)
+}
+
+/// Per task of `sorted`, the reference cost of the stages beyond the prefix it shares with the
+/// task before it (all of them for the first).
+fn prep_beyond_previous<'a>(problem: &'a Problem, sorted: &'a [usize]) -> impl Iterator<Item = f64> + 'a {
     let mut previous: &[usize] = &[];
-    for &t in sorted {
+    sorted.iter().map(move |&t| {
         let stages = &problem.tasks[t].stages;
-        cost += problem.stages_ns_min(&stages[common_prefix(stages, previous)..]);
+        let cost = problem.stages_ns_min(&stages[common_prefix(stages, previous)..]);
         previous = stages;
-    }
-    cost
+        cost
+    })
 }
 
 /// A quick estimate of the makespan of running `groups` (each sorted by pipeline) on
@@ -285,10 +280,7 @@ pub fn estimate_total_time<'a>(
     let mut longest: f64 = 0.0;
     for g in groups {
         work += sorted_group_prep_ns(problem, g) * group_samples(problem, g);
-        work += g
-            .iter()
-            .map(|&t| problem.tasks[t].steps as f64 * problem.step_ns_min(t) * problem.tasks[t].gang as f64)
-            .sum::<f64>();
+        work += g.iter().map(|&t| problem.planning(t).compute_ns).sum::<f64>();
         longest = longest.max(coupled_duration(problem, g));
     }
     (work / processors.max(1) as f64).max(longest)
@@ -301,8 +293,8 @@ pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
     let mut members: Vec<Member> = group
         .iter()
         .map(|&t| {
-            let task = &problem.tasks[t];
-            (task.samples(), problem.step_ns_min(t) / task.batch_size as f64, 0.0)
+            let plan = problem.planning(t);
+            (plan.samples, plan.pace_ns, 0.0)
         })
         .collect();
     members.sort_by(|a, b| a.0.total_cmp(&b.0));
