@@ -42,9 +42,8 @@ pub fn rate_loads(view: &View) -> Vec<f64> {
         }
     }
     for g in view.state.groups.values() {
-        let cost = problem.stages_ns_on(&g.stages);
         for &(p, share) in &g.prep {
-            loads[p] += share * cost(p).unwrap_or(0.0);
+            loads[p] += share * problem.stages_ns(&g.stages, p).unwrap_or(0.0);
         }
     }
     loads
