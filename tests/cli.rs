@@ -92,7 +92,10 @@ fn simulate_writes_records_and_prints_a_summary() {
     let out = coprep(&["simulate", "-p", "min-idle[cap=4]", "--engine", "per-batch", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("min-idle[cap=4]") && text.contains("per-batch") && text.contains("lower bound"), "{text}");
+    assert!(
+        text.contains("min-idle[cap=4,colocate=any]") && text.contains("per-batch") && text.contains("lower bound"),
+        "{text}"
+    );
     for file in ["summary.json", "jobs.csv", "events.jsonl"] {
         assert!(dir.join(file).is_file(), "{file}");
     }

@@ -194,3 +194,34 @@ fn reestimate_respreads_preprocessing_on_corrected_estimates() {
     assert!(re < 0.95 * base, "reestimate {re:.1} vs min-idle {base:.1}");
     assert!(re < 1.08 * seer, "reestimate {re:.1} vs clairvoyant {seer:.1}");
 }
+
+#[test]
+fn a_gang_gets_processors_no_unrelated_task_slows() {
+    // Three processors; a 2-processor gang G and two single tasks, 10 steps of 1 s each, all at
+    // 0 s. LPT takes G first (onto p0 and p1), then S1 (p2). S2 finds every processor at load
+    // 10 s and, allowed anywhere, joins p0: G then advances at half speed on p0 while p1 waits
+    // for it (10 s of stall), and G ends at 20 s. Kept apart, S2 joins S1 on p2 (neither
+    // depends on another processor): G ends at 10 s, S1 and S2 at 20 s, and nothing stalls.
+    let text = r#"{"name":"gang","datasets":[{"id":"d"}],
+        "pipelines":[{"id":"none","stages":[]}],
+        "tasks":[
+          {"id":"G","dataset":"d","pipeline":"none","batch_size":1,"steps":10,"processors":2,"compute_s":{"gpu":1.0}},
+          {"id":"S1","dataset":"d","pipeline":"none","batch_size":1,"steps":10,"compute_s":{"gpu":1.0}},
+          {"id":"S2","dataset":"d","pipeline":"none","batch_size":1,"steps":10,"compute_s":{"gpu":1.0}}],
+        "cluster":{"processors":[{"name":"g","type":"gpu","count":3}],"buffer_batches":2}}"#;
+    let p = problem_from_str(text).expect("valid").1;
+    let finish = |r: &RunRecords, id: &str| r.jobs.iter().find(|j| j.job_id == id).expect("ran").finish_time;
+    for engine in [Engine::Analytic, Engine::PerBatch] {
+        for policy in ["lpt", "min-makespan[cap=1]"] {
+            let apart = run(&p, policy, engine);
+            assert!((finish(&apart, "G") - 10.0).abs() < 1e-6, "{policy}: G ends at {}", finish(&apart, "G"));
+            assert!((apart.summary.makespan_s - 20.0).abs() < 1e-6, "{policy}: {}", apart.summary.makespan_s);
+            assert!(apart.summary.stall_s < 1e-6, "{policy}: stall {}", apart.summary.stall_s);
+        }
+        // The per-batch engine runs whole steps, so there G's last step runs alone: 19 s.
+        let slack = if engine == Engine::PerBatch { 1.0 } else { 0.0 } + 1e-6;
+        let any = run(&p, "lpt[colocate=any]", engine);
+        assert!((finish(&any, "G") - 20.0).abs() < slack, "G ends at {}", finish(&any, "G"));
+        assert!((any.summary.stall_s - 10.0).abs() < slack, "stall {}", any.summary.stall_s);
+    }
+}

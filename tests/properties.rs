@@ -4,6 +4,7 @@ use crate::util::{cases, shapes, Shape};
 use coprep_policies::assign::{lpt, Item};
 use coprep_policies::improve::improve;
 use coprep_policies::parse_policy;
+use coprep_policies::room::Room;
 use coprep_sim::{simulate, Engine, EventRecord, RunOptions, RunRecords};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -162,8 +163,8 @@ proptest! {
     /// The improvement search never makes LPT's assignment worse.
     #[test]
     fn improvement_never_worse_than_lpt(sizes in prop::collection::vec(1u32..1000, 1..60), procs in 1usize..8) {
-        let items: Vec<Item> = sizes.iter().enumerate().map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s as f64); procs].into(), memory: 0.0, group: None, duration: None }).collect();
-        let (mut loads, mut mem) = (vec![0.0; procs], vec![f64::INFINITY; procs]);
+        let items: Vec<Item> = sizes.iter().enumerate().map(|(t, &s)| Item { task: t, gang: 1, cost: vec![Some(s as f64); procs].into(), memory: 0.0, group: None, stream: None, duration: None }).collect();
+        let (mut loads, mut mem) = (vec![0.0; procs], Room::memory_only(vec![f64::INFINITY; procs]));
         let (mut placement, reserved) = lpt(&items, &mut loads, &mut mem, None);
         let before = loads.iter().cloned().fold(0.0, f64::max);
         improve(&items, &mut placement, &mut loads, &mut mem, &reserved, 10_000);

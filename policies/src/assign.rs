@@ -3,7 +3,9 @@
 //! improves LPT's placement is in `improve`.)
 
 use crate::costs::Costs;
-use std::collections::BTreeSet;
+use crate::event::GroupId;
+use crate::room::Room;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Something to place: a task with its gang size, its cost on each processor (`None` where it
 /// cannot run) and the memory it needs on each processor it uses. Items with the same `group`
@@ -15,6 +17,9 @@ pub struct Item {
     pub cost: Costs,
     pub memory: f64,
     pub group: Option<usize>,
+    /// The stream it reads, for keeping streams apart on processors (see [`Room`]); `None`:
+    /// it may share a processor with anything.
+    pub stream: Option<GroupId>,
     /// How long it runs on each processor (nanoseconds), for deciding whether to wait for a
     /// busy processor; `None`: the same as `cost`. Classed like `cost`.
     pub duration: Option<Costs>,
@@ -47,8 +52,8 @@ pub struct Reservation<'a> {
 }
 
 /// Places items largest first, each on the processors where it would finish earliest (least
-/// loaded after adding it). `loads` and `free_memory` are updated. An item that fits nowhere
-/// (memory) gets `None`. With a `reservation`, the first item that does not fit reserves the
+/// loaded after adding it). `loads` and `room` are updated. An item that fits nowhere (memory,
+/// or every processor serving another stream) gets `None`. With a `reservation`, the first item that does not fit reserves the
 /// processors that will free up soonest for it, and no later item may use them, so that large
 /// gangs are not starved by a stream of small tasks; and an item that would finish more than 5%
 /// sooner by waiting for busy processors waits and reserves them. Returns the placement and the
@@ -60,7 +65,7 @@ pub struct Reservation<'a> {
 pub fn lpt(
     items: &[Item],
     loads: &mut [f64],
-    free_memory: &mut [f64],
+    room: &mut Room,
     reservation: Option<&Reservation>,
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
     let m = loads.len();
@@ -75,14 +80,26 @@ pub fn lpt(
     // Each class's processors by load (kept up to date as items land) and by when they free up.
     // Processors without room for the smallest item never take one (free memory only shrinks
     // here), so the lists that look for room now leave them out: on a full cluster that is
-    // most of them.
+    // most of them. Where streams are kept apart, those lists hold only the processors open to
+    // any stream, and each stream's own processors are listed apart: an item looks at its own
+    // stream's few, never at every processor another stream holds.
     let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
-    let roomy = |p: &usize| free_memory[*p] + 1e-9 >= smallest;
+    let roomy = |p: &usize| room.free_memory[*p] + 1e-9 >= smallest;
+    let open = |p: &usize| roomy(p) && room.is_open(*p);
     let mut by_load: Vec<BTreeSet<(i64, usize)>> = vec![BTreeSet::new(); classes];
-    for p in (0..m).filter(roomy) {
+    for p in (0..m).filter(open) {
         by_load[class_of[p]].insert((order_key(loads[p]), p));
     }
-    let (by_frees, roomy_by_frees): (Vec<Vec<usize>>, Vec<Vec<usize>>) = match reservation {
+    let mut stream_procs: BTreeMap<GroupId, Vec<usize>> = BTreeMap::new();
+    for p in (0..m).filter(roomy) {
+        if let Some(s) = room.stream_of(p) {
+            stream_procs.entry(s).or_default().push(p);
+        }
+    }
+    // Each class's processors by when they free up (for reservations), all of them and those
+    // open now. Reserved processors drop out of both for the rest of the round, and processors
+    // a stream took drop out of the open ones, so the scans below skip them in constant time.
+    let (mut by_frees, mut open_by_frees): (Vec<Thinning>, Vec<Thinning>) = match reservation {
         Some(r) => {
             let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
             for p in 0..m {
@@ -91,15 +108,31 @@ pub fn lpt(
             for procs in &mut by {
                 procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
             }
-            let roomy_by = by.iter().map(|procs| procs.iter().copied().filter(roomy).collect()).collect();
-            (by, roomy_by)
+            let open_by = by.iter().map(|procs| Thinning::new(procs.iter().copied().filter(open).collect(), m));
+            let open_by = open_by.collect();
+            (by.into_iter().map(|procs| Thinning::new(procs, m)).collect(), open_by)
         }
         None => (Vec::new(), Vec::new()),
     };
     let mut reserving = reservation;
-    let mut group_procs: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut group_procs: BTreeMap<usize, Vec<usize>> = Default::default();
     let mut candidates: Vec<(f64, usize)> = Vec::new();
     let (mut waiting, mut now) = (Vec::new(), Vec::new());
+    // Keeps `p` for a waiting item: no later item may take it this round.
+    let reserve = |p: usize,
+                   reserved: &mut [bool],
+                   by_load: &mut [BTreeSet<(i64, usize)>],
+                   by_frees: &mut [Thinning],
+                   open_by_frees: &mut [Thinning],
+                   loads: &[f64]| {
+        reserved[p] = true;
+        let c = class_of[p];
+        by_load[c].remove(&(order_key(loads[p]), p));
+        if let Some(list) = by_frees.get_mut(c) {
+            list.drop_proc(p);
+            open_by_frees[c].drop_proc(p);
+        }
+    };
     for i in order {
         let item = &items[i];
         let gang = item.gang;
@@ -110,17 +143,18 @@ pub fn lpt(
             // Finish times in nanoseconds: when the processor's current work is done (it is
             // time-shared, so a task started now finishes about then too) plus the item's run.
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
-            let finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
+            let mut finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
                 f.clear();
-                let lists = if now_only { &roomy_by_frees } else { &by_frees };
-                for (c, procs) in lists.iter().enumerate() {
+                let lists = if now_only { &mut open_by_frees } else { &mut by_frees };
+                for (c, list) in lists.iter_mut().enumerate() {
                     let Some(d) = duration.classes()[c] else { continue };
-                    let eligible = procs.iter().copied().filter(|&p| {
-                        !reserved[p]
-                            && r.capacity[p] + 1e-9 >= item.memory
-                            && (!now_only || free_memory[p] + 1e-9 >= item.memory)
-                    });
-                    f.extend(eligible.take(gang).map(|p| (r.frees_in[p] + d, p)));
+                    let eligible = |p: usize| r.capacity[p] + 1e-9 >= item.memory && (!now_only || room.fits(item, p));
+                    list.first_live(gang, eligible, |p| f.push((r.frees_in[p] + d, p)));
+                }
+                if now_only {
+                    let own = item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[][..], Vec::as_slice);
+                    let own = own.iter().copied().filter(|&p| !reserved[p] && room.fits(item, p));
+                    f.extend(own.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
                 }
                 smallest_first(f, gang);
             };
@@ -130,20 +164,22 @@ pub fn lpt(
             if waiting.len() >= gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
                 // Wait, and keep the busy processors it waits for.
                 for &(_, p) in &waiting[..gang] {
-                    if free_memory[p] + 1e-9 < item.memory {
-                        reserved[p] = true;
+                    if !room.fits(item, p) {
+                        reserve(p, &mut reserved, &mut by_load, &mut by_frees, &mut open_by_frees, loads);
                     }
                 }
                 continue;
             }
         }
-        let fits = |p: usize| !reserved[p] && free_memory[p] + 1e-9 >= item.memory;
+        let fits = |p: usize| !reserved[p] && room.fits(item, p);
         candidates.clear();
         for (c, procs) in by_load.iter().enumerate() {
             let Some(cost) = item.cost.classes()[c] else { continue };
             let eligible = procs.iter().map(|&(_, p)| p).filter(|&p| fits(p));
             candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
         }
+        let own = item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[][..], Vec::as_slice);
+        candidates.extend(own.iter().copied().filter(|&p| fits(p)).filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
         smallest_first(&mut candidates, gang);
         if candidates.len() < gang {
             if let Some(r) = reserving.take() {
@@ -151,7 +187,7 @@ pub fn lpt(
                     (0..m).filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory).collect();
                 able.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
                 for &p in able.iter().take(gang) {
-                    reserved[p] = true;
+                    reserve(p, &mut reserved, &mut by_load, &mut by_frees, &mut open_by_frees, loads);
                 }
             }
             continue;
@@ -178,14 +214,75 @@ pub fn lpt(
         let cost = item.cost_on(&procs);
         for &p in &procs {
             let set = &mut by_load[class_of[p]];
-            set.remove(&(order_key(loads[p]), p));
+            let listed = set.remove(&(order_key(loads[p]), p));
             loads[p] += cost;
-            set.insert((order_key(loads[p]), p));
-            free_memory[p] -= item.memory;
+            room.take(item, p);
+            if room.is_open(p) {
+                if listed {
+                    set.insert((order_key(loads[p]), p));
+                }
+            } else {
+                if let Some(list) = open_by_frees.get_mut(class_of[p]) {
+                    list.drop_proc(p);
+                }
+                if let (true, Some(s)) = (listed, room.stream_of(p)) {
+                    // No longer open to every stream: from now on only its own stream's items look.
+                    stream_procs.entry(s).or_default().push(p);
+                }
+            }
         }
         placement[i] = Some(procs);
     }
     (placement, reserved)
+}
+
+/// Processors in a fixed order from which some drop out for the rest of a round: a scan for
+/// the first few still in skips those that dropped out in amortised constant time (the next
+/// entry still in is found by pointer jumping, as in a disjoint-set forest).
+struct Thinning {
+    procs: Vec<usize>,
+    /// For each position, a position at or before the next one still in (the end: `procs.len()`).
+    next: Vec<usize>,
+    /// Each processor's position (`usize::MAX`: not listed).
+    position: Vec<usize>,
+}
+
+impl Thinning {
+    fn new(procs: Vec<usize>, processors: usize) -> Thinning {
+        let mut position = vec![usize::MAX; processors];
+        for (k, &p) in procs.iter().enumerate() {
+            position[p] = k;
+        }
+        Thinning { next: (0..=procs.len()).collect(), procs, position }
+    }
+
+    fn drop_proc(&mut self, p: usize) {
+        if let Some(&k) = self.position.get(p).filter(|&&k| k != usize::MAX) {
+            self.next[k] = k + 1;
+        }
+    }
+
+    /// The position of the first processor still in at or after `k`.
+    fn live_from(&mut self, mut k: usize) -> usize {
+        while self.next[k] != k {
+            self.next[k] = self.next[self.next[k]];
+            k = self.next[k];
+        }
+        k
+    }
+
+    /// Hands the first `count` processors still in that are `eligible`, in order, to `found`.
+    fn first_live(&mut self, count: usize, eligible: impl Fn(usize) -> bool, mut found: impl FnMut(usize)) {
+        let (mut k, mut taken) = (self.live_from(0), 0);
+        while k < self.procs.len() && taken < count {
+            let p = self.procs[k];
+            if eligible(p) {
+                found(p);
+                taken += 1;
+            }
+            k = self.live_from(k + 1);
+        }
+    }
 }
 
 /// A key that orders floats as `total_cmp` does.
@@ -266,6 +363,7 @@ pub(crate) mod tests {
                 cost: vec![Some(s); procs].into(),
                 memory: 0.0,
                 group: None,
+                stream: None,
                 duration: None,
             })
             .collect()
@@ -276,10 +374,10 @@ pub(crate) mod tests {
         // LPT on 2 machines with 3,3,2,2,2: 3|3, then 2,2 on each... loads 5 and 7 → makespan 7;
         // the optimum is 6 (3+3 | 2+2+2), which the improvement search finds.
         let its = items(&[3.0, 3.0, 2.0, 2.0, 2.0], 2);
-        let (mut loads, mut mem) = (vec![0.0; 2], vec![f64::INFINITY; 2]);
-        let (mut placement, reserved) = lpt(&its, &mut loads, &mut mem, None);
+        let (mut loads, mut room) = (vec![0.0; 2], Room::memory_only(vec![f64::INFINITY; 2]));
+        let (mut placement, reserved) = lpt(&its, &mut loads, &mut room, None);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 7.0);
-        crate::improve::improve(&its, &mut placement, &mut loads, &mut mem, &reserved, 100);
+        crate::improve::improve(&its, &mut placement, &mut loads, &mut room, &reserved, 100);
         assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 6.0);
     }
 

@@ -10,6 +10,7 @@
 //! tried, each judged with both processors' costs.
 
 use crate::assign::Item;
+use crate::room::Room;
 
 /// Items on a processor up to which pairs of them are tried (beyond, singles leave fine enough
 /// steps and pairs would cost the square).
@@ -18,13 +19,13 @@ const PAIRS_UP_TO: usize = 16;
 /// Neighbours of the best-balancing match examined per candidate (when memory rules one out).
 const NEAR: usize = 3;
 
-/// Improves `placement` for at most `max_rounds` exchanges; updates `loads` and `free_memory`.
+/// Improves `placement` for at most `max_rounds` exchanges; updates `loads` and `room`.
 /// Nothing moves onto `reserved` processors.
 pub fn improve(
     items: &[Item],
     placement: &mut [Option<Vec<usize>>],
     loads: &mut [f64],
-    free_memory: &mut [f64],
+    room: &mut Room,
     reserved: &[bool],
     max_rounds: usize,
 ) {
@@ -42,7 +43,7 @@ pub fn improve(
             return;
         };
         let peak = loads[top];
-        let pair = Pair { items, loads, free_memory, top, tol: 1e-9 * peak.max(1.0) };
+        let pair = Pair { items, loads, room, top, tol: 1e-9 * peak.max(1.0) };
         let mut best: Option<Exchange> = None;
         for q in (0..loads.len()).filter(|&q| q != top && !reserved[q]) {
             let found = if pair.same_costs(&on[top], &on[q], q) {
@@ -67,10 +68,10 @@ pub fn improve(
         }
         let Some(x) = best else { return };
         for &i in &x.out {
-            shift(items, i, top, x.to, placement, loads, free_memory, &mut on);
+            shift(items, i, top, x.to, placement, loads, room, &mut on);
         }
         for &j in &x.back {
-            shift(items, j, x.to, top, placement, loads, free_memory, &mut on);
+            shift(items, j, x.to, top, placement, loads, room, &mut on);
         }
         subsets[top] = None;
         subsets[x.to] = None;
@@ -91,17 +92,23 @@ struct Exchange {
 struct Pair<'a> {
     items: &'a [Item],
     loads: &'a [f64],
-    free_memory: &'a [f64],
+    room: &'a Room,
     top: usize,
     tol: f64,
 }
 
-/// A set of at most two items of one processor: their summed cost and memory.
+/// A set of at most two items of one processor: their summed cost.
 #[derive(Clone, Copy)]
 struct Subset {
     cost: f64,
-    memory: f64,
-    ids: [Option<usize>; 2],
+    ids: [usize; 2],
+    len: usize,
+}
+
+impl Subset {
+    fn ids(&self) -> &[usize] {
+        &self.ids[..self.len]
+    }
 }
 
 impl Pair<'_> {
@@ -112,13 +119,12 @@ impl Pair<'_> {
     /// The empty set, each item, and (on processors with few items) each pair, by cost.
     fn subsets(&self, on: &[usize], proc: usize) -> Vec<Subset> {
         let cost = |i: usize| self.items[i].cost[proc].expect("placed where it runs");
-        let mut subsets = vec![Subset { cost: 0.0, memory: 0.0, ids: [None, None] }];
+        let mut subsets = vec![Subset { cost: 0.0, ids: [0, 0], len: 0 }];
         for (a, &i) in on.iter().enumerate() {
-            subsets.push(Subset { cost: cost(i), memory: self.items[i].memory, ids: [Some(i), None] });
+            subsets.push(Subset { cost: cost(i), ids: [i, 0], len: 1 });
             if on.len() <= PAIRS_UP_TO {
                 for &j in &on[a + 1..] {
-                    let memory = self.items[i].memory + self.items[j].memory;
-                    subsets.push(Subset { cost: cost(i) + cost(j), memory, ids: [Some(i), Some(j)] });
+                    subsets.push(Subset { cost: cost(i) + cost(j), ids: [i, j], len: 2 });
                 }
             }
         }
@@ -135,7 +141,7 @@ impl Pair<'_> {
             return None;
         }
         let mut best: Option<(f64, Subset, Subset)> = None;
-        for out in outs.iter().filter(|o| o.ids[0].is_some()) {
+        for out in outs.iter().filter(|o| o.len > 0) {
             // d = out − back; the ideal back costs out − gap/2.
             let ideal = out.cost - gap / 2.0;
             let at = backs.partition_point(|b| b.cost < ideal);
@@ -146,18 +152,13 @@ impl Pair<'_> {
                     continue;
                 }
                 let new_max = (lt - d).max(lq + d);
-                if best.as_ref().is_some_and(|b| new_max >= b.0) || !self.memory_fits(out.memory, back.memory, q) {
+                if best.as_ref().is_some_and(|b| new_max >= b.0) || !self.fits(out.ids(), back.ids(), q) {
                     continue;
                 }
                 best = Some((new_max, *out, *back));
             }
         }
-        best.map(|(new_max, out, back)| Exchange {
-            to: q,
-            out: out.ids.iter().flatten().copied().collect(),
-            back: back.ids.iter().flatten().copied().collect(),
-            new_max,
-        })
+        best.map(|(new_max, out, back)| Exchange { to: q, out: out.ids().to_vec(), back: back.ids().to_vec(), new_max })
     }
 
     /// The best single move or swap with `q` when costs differ between the two processors.
@@ -173,12 +174,12 @@ impl Pair<'_> {
         for &i in on_top {
             let ci = items[i].cost[self.top].expect("placed where it runs");
             let Some(ciq) = items[i].cost[q] else { continue };
-            if self.memory_fits(items[i].memory, 0.0, q) {
+            if self.fits(&[i], &[], q) {
                 consider((lt - ci).max(lq + ciq), i, None);
             }
             for &j in on_q {
                 let (Some(cj), Some(cjt)) = (items[j].cost[q], items[j].cost[self.top]) else { continue };
-                if self.memory_fits(items[i].memory, items[j].memory, q) {
+                if self.fits(&[i], &[j], q) {
                     consider((lt - ci + cjt).max(lq - cj + ciq), i, Some(j));
                 }
             }
@@ -186,9 +187,9 @@ impl Pair<'_> {
         best
     }
 
-    /// Whether `out` memory can go to `q` while `back` comes to the top processor.
-    fn memory_fits(&self, out: f64, back: f64, q: usize) -> bool {
-        self.free_memory[q] + back + 1e-9 >= out && self.free_memory[self.top] + out + 1e-9 >= back
+    /// Whether `out` can go to `q` while `back` comes to the top processor (memory, streams).
+    fn fits(&self, out: &[usize], back: &[usize], q: usize) -> bool {
+        self.room.exchange_fits(self.items, out, back, self.top, q)
     }
 }
 
@@ -200,13 +201,13 @@ fn shift(
     to: usize,
     placement: &mut [Option<Vec<usize>>],
     loads: &mut [f64],
-    free_memory: &mut [f64],
+    room: &mut Room,
     on: &mut [Vec<usize>],
 ) {
     loads[from] -= items[i].cost[from].expect("placed where it runs");
     loads[to] += items[i].cost[to].expect("checked before the exchange");
-    free_memory[from] += items[i].memory;
-    free_memory[to] -= items[i].memory;
+    room.release(&items[i], from);
+    room.take(&items[i], to);
     placement[i] = Some(vec![to]);
     on[from].retain(|&k| k != i);
     on[to].push(i);
@@ -220,7 +221,7 @@ mod tests {
 
     fn max_after(sizes: &[f64], procs: usize) -> f64 {
         let its = items(sizes, procs);
-        let (mut loads, mut mem) = (vec![0.0; procs], vec![f64::INFINITY; procs]);
+        let (mut loads, mut mem) = (vec![0.0; procs], Room::memory_only(vec![f64::INFINITY; procs]));
         let (mut placement, reserved) = lpt(&its, &mut loads, &mut mem, None);
         improve(&its, &mut placement, &mut loads, &mut mem, &reserved, 1000);
         // The loads it reports are the loads of the placement it leaves.
@@ -251,6 +252,7 @@ mod tests {
                 cost: vec![Some(4.0), Some(8.0)].into(),
                 memory: 0.0,
                 group: None,
+                stream: None,
                 duration: None,
             },
             Item {
@@ -259,11 +261,12 @@ mod tests {
                 cost: vec![Some(3.0), Some(6.0)].into(),
                 memory: 0.0,
                 group: None,
+                stream: None,
                 duration: None,
             },
         ];
         let mut placement = vec![Some(vec![0]), Some(vec![0])];
-        let (mut loads, mut mem) = (vec![7.0, 0.0], vec![f64::INFINITY; 2]);
+        let (mut loads, mut mem) = (vec![7.0, 0.0], Room::memory_only(vec![f64::INFINITY; 2]));
         improve(&its, &mut placement, &mut loads, &mut mem, &[false, false], 10);
         // Moving the 3 (6 there) gives max(4, 6) = 6 < 7; moving the 4 would give 8.
         assert_eq!(placement, vec![Some(vec![0]), Some(vec![1])]);

@@ -31,12 +31,14 @@ pub mod multifit;
 pub mod placement;
 pub mod policy;
 pub mod reestimate;
+pub mod room;
 pub mod spec;
 pub mod state;
 pub mod view;
 
 pub use event::{Decision, Event, GroupId};
 pub use policy::Policy;
+pub use room::Colocate;
 pub use spec::parse_policy;
 pub use state::{ClusterState, DecisionError, TaskState, TaskStatus};
 pub use view::View;

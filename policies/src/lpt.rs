@@ -1,27 +1,39 @@
-//! `lpt`: no sharing; every pending task is placed at once, longest first, on the processors
-//! where it would finish earliest (processors time-share the tasks they hold). The classic
-//! list-scheduling reference that `min-makespan` must never do worse than.
+//! `lpt[colocate=stream]`: no sharing; every pending task is placed at once, longest first, on
+//! the processors where it would finish earliest. Processors time-share the tasks they hold,
+//! but a gang only shares its processors with nothing (`colocate=any`: with anything that
+//! fits; see `room`). The classic list-scheduling reference that `min-makespan` must never do
+//! worse than.
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, Balance, PlanCache};
+use crate::placement::{may_place, place_pending, Balance, Placing, PlanCache};
 use crate::policy::Policy;
+use crate::room::Colocate;
 use crate::view::View;
 use coprep_traces::planner::Cap;
 
 #[derive(Debug, Default)]
 pub struct Lpt {
+    pub colocate: Colocate,
     cache: PlanCache,
 }
 
 impl Policy for Lpt {
     fn name(&self) -> String {
-        "lpt".into()
+        match self.colocate {
+            Colocate::Stream => "lpt".into(),
+            other => format!("lpt[colocate={other}]"),
+        }
+    }
+
+    fn colocate(&self) -> Colocate {
+        self.colocate
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
         if !may_place(event, view) {
             return Vec::new();
         }
-        place_pending(view, Cap::Max(1), 0, Balance::Work, &mut self.cache)
+        let how = Placing { cap: Cap::Max(1), improve: 0, balance: Balance::Work, colocate: self.colocate };
+        place_pending(view, how, &mut self.cache)
     }
 }

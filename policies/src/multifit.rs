@@ -7,17 +7,18 @@
 //! may already hold work (their `loads`) and have memory limits.
 
 use crate::assign::Item;
+use crate::room::Room;
 
-/// Processors per item (`None`: not placed), and the loads after.
-type Packing = (Vec<Option<Vec<usize>>>, Vec<f64>);
+/// Processors per item (`None`: not placed), and the loads and room after.
+type Packing = (Vec<Option<Vec<usize>>>, Vec<f64>, Room);
 
 /// Halvings of the capacity interval (its width ends below 2⁻²⁰ of the start).
 const STEPS: usize = 20;
 
 /// A placement of every item with a makespan below `upper`, if first-fit decreasing finds one;
 /// `None` when the items do not qualify or packing does no better. Returns the placement and
-/// the loads after it.
-pub fn multifit(items: &[Item], loads: &[f64], free_memory: &[f64], upper: f64) -> Option<Packing> {
+/// the loads and room after it.
+pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Option<Packing> {
     let mut sizes = Vec::with_capacity(items.len());
     for item in items {
         let first = item.cost.classes().first().copied().flatten()?;
@@ -39,7 +40,7 @@ pub fn multifit(items: &[Item], loads: &[f64], free_memory: &[f64], upper: f64) 
             break;
         }
         let capacity = (low + high) / 2.0;
-        match first_fit_decreasing(&order, &sizes, items, loads, free_memory, capacity) {
+        match first_fit_decreasing(&order, &sizes, items, loads, room, capacity) {
             Some(packed) => {
                 high = packed.1.iter().copied().fold(0.0, f64::max);
                 best = Some(packed);
@@ -47,7 +48,7 @@ pub fn multifit(items: &[Item], loads: &[f64], free_memory: &[f64], upper: f64) 
             None => low = capacity,
         }
     }
-    best.filter(|(_, l)| l.iter().copied().fold(0.0, f64::max) < upper)
+    best.filter(|(_, l, _)| l.iter().copied().fold(0.0, f64::max) < upper)
 }
 
 fn first_fit_decreasing(
@@ -55,19 +56,19 @@ fn first_fit_decreasing(
     sizes: &[f64],
     items: &[Item],
     loads: &[f64],
-    free_memory: &[f64],
+    room: &Room,
     capacity: f64,
 ) -> Option<Packing> {
     let mut loads = loads.to_vec();
-    let mut free = free_memory.to_vec();
+    let mut room = room.clone();
     let mut placement = vec![None; items.len()];
     for &i in order {
-        let p = (0..loads.len()).find(|&p| loads[p] + sizes[i] <= capacity && free[p] + 1e-9 >= items[i].memory)?;
+        let p = (0..loads.len()).find(|&p| loads[p] + sizes[i] <= capacity && room.fits(&items[i], p))?;
         loads[p] += sizes[i];
-        free[p] -= items[i].memory;
+        room.take(&items[i], p);
         placement[i] = Some(vec![p]);
     }
-    Some((placement, loads))
+    Some((placement, loads, room))
 }
 
 #[cfg(test)]
@@ -79,17 +80,18 @@ mod tests {
     fn packs_where_lpt_pairs_badly() {
         // LPT on 2 machines: 3+2+2 | 3+2 = 7. Packing under 6: 3+3 | 2+2+2.
         let its = items(&[3.0, 3.0, 2.0, 2.0, 2.0], 2);
-        let (placement, loads) = multifit(&its, &[0.0, 0.0], &[f64::INFINITY; 2], 7.0).expect("packs under 7");
+        let free = Room::memory_only(vec![f64::INFINITY; 2]);
+        let (placement, loads, _) = multifit(&its, &[0.0, 0.0], &free, 7.0).expect("packs under 7");
         assert_eq!(loads, vec![6.0, 6.0]);
         assert!(placement.iter().all(Option::is_some));
         // Nothing better than the bound it is given: no answer.
-        assert!(multifit(&its, &[0.0, 0.0], &[f64::INFINITY; 2], 6.0).is_none());
+        assert!(multifit(&its, &[0.0, 0.0], &free, 6.0).is_none());
     }
 
     #[test]
     fn declines_items_it_cannot_model() {
         let mut its = items(&[3.0, 2.0], 2);
         its[0].cost = vec![Some(3.0), Some(6.0)].into();
-        assert!(multifit(&its, &[0.0, 0.0], &[f64::INFINITY; 2], 10.0).is_none());
+        assert!(multifit(&its, &[0.0, 0.0], &Room::memory_only(vec![f64::INFINITY; 2]), 10.0).is_none());
     }
 }

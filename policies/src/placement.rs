@@ -8,6 +8,7 @@ use crate::costs::Costs;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
 use crate::multifit::multifit;
+use crate::room::{live_stream_key, stream_key, Colocate, Room};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use coprep_traces::Problem;
@@ -150,27 +151,59 @@ fn fingerprint(tasks: &[usize]) -> (usize, u64) {
     (tasks.len(), tasks.iter().fold(0u64, |acc, &t| acc.wrapping_add(mix(t))))
 }
 
+/// How a round places tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct Placing {
+    /// At most this many tasks per stream.
+    pub cap: Cap,
+    /// Rounds of exchanges that improve LPT's placement (0: LPT alone).
+    pub improve: usize,
+    pub balance: Balance,
+    pub colocate: Colocate,
+}
+
 /// Decisions that start every pending task that fits now.
-pub fn place_pending(
-    view: &View,
-    cap: Cap,
-    improve_rounds: usize,
-    balance: Balance,
-    cache: &mut PlanCache,
-) -> Vec<Decision> {
+pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<Decision> {
+    let Placing { cap, improve: improve_rounds, balance, colocate } = how;
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let mut free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
-    // Free memory, most first: what the window and the could-start-now test below read.
-    let mut free = free_memory.clone();
-    free.sort_by(|a, b| b.total_cmp(a));
+    let free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    // Free memory, most first: what the window and the could-start-now test below read. Where
+    // streams are kept apart, a task of a new stream needs an empty processor, so that test
+    // reads the empty processors' memory unless a stream of the task's dataset is live.
+    let sorted_desc = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| b.total_cmp(a));
+        v
+    };
+    let free = sorted_desc(free_memory.clone());
+    let free_empty = match colocate {
+        Colocate::Any => free.clone(),
+        Colocate::Stream => sorted_desc(
+            (0..nprocs).filter(|&p| view.state.processors[p].tasks.is_empty()).map(|p| free_memory[p]).collect(),
+        ),
+    };
+    // Per dataset with live streams, the free memory of the processors those streams run on,
+    // most first: where a task of the dataset could join one now.
+    let mut joinable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for g in view.state.groups.values() {
+        let procs = g.members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
+        joinable.entry(g.dataset).or_default().extend(procs.map(|&p| free_memory[p]));
+    }
+    for free in joinable.values_mut() {
+        free.sort_by(|a, b| b.total_cmp(a));
+    }
     let most_free = free.first().copied().unwrap_or(f64::NEG_INFINITY);
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
     // (no task waits behind it for ever: the window always holds the oldest).
-    let window = (4 * nprocs).max(64);
-    let total_free: f64 = free_memory.iter().sum();
+    // Where streams are kept apart, only the empty processors can take a new stream, so the
+    // window scales with them: a round that frees one processor plans a few tasks, not a few
+    // per processor of the cluster.
+    let (window, total_free) = match colocate {
+        Colocate::Any => ((4 * nprocs).max(64), free_memory.iter().sum::<f64>()),
+        Colocate::Stream => ((4 * free_empty.len()).max(64), free_empty.iter().sum::<f64>()),
+    };
     let mut claimed = 0.0;
     let pending: Vec<usize> = view
         .pending()
@@ -189,7 +222,11 @@ pub fn place_pending(
     // every processor each.
     let fits_now = |t: usize| {
         let task = &problem.tasks[t];
-        free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb)
+        let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
+        match colocate {
+            Colocate::Any => fits_in(&free),
+            Colocate::Stream => fits_in(&free_empty) || joinable.get(&task.dataset).is_some_and(|f| fits_in(f)),
+        }
     };
     let mut head_kept = false;
     let mut any_fits = false;
@@ -248,6 +285,13 @@ pub fn place_pending(
     };
     let members: Vec<(usize, usize)> =
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
+    // How many tasks each planned group's stream will feed: its own, those of other planned
+    // groups joining the same live stream, and the stream's live consumers.
+    let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
+    for (g, &id) in groups.iter().zip(&ids) {
+        *feeds.entry(id).or_insert_with(|| view.state.groups.get(&id).map_or(0, |l| l.members.len())) += g.len();
+    }
+    let consumers: Vec<usize> = ids.iter().map(|id| feeds[id]).collect();
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread.
@@ -287,6 +331,7 @@ pub fn place_pending(
                 gang: task.gang as usize,
                 cost: Costs::per_class(cost, class_of.clone()),
                 memory: task.memory_gb,
+                stream: Some(stream_key(task.gang as usize, ids[gi], consumers[gi])),
                 group: Some(gi),
                 duration: Some(Costs::per_class(duration, class_of.clone())),
             }
@@ -295,7 +340,19 @@ pub fn place_pending(
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
-    let placement = assign_items(&items, &mut loads, &mut free_memory, &reservation, improve_rounds);
+    let mut room = match colocate {
+        Colocate::Any => Room::memory_only(free_memory),
+        Colocate::Stream => {
+            let held: Vec<Vec<Option<GroupId>>> = view
+                .state
+                .processors
+                .iter()
+                .map(|p| p.tasks.iter().map(|&t| live_stream_key(view, t)).collect())
+                .collect();
+            Room::one_stream_each(free_memory, held.iter().map(Vec::as_slice))
+        }
+    };
+    let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
             loads[p] -= prep_share[members[i].0][class_of[p]];
@@ -372,34 +429,29 @@ fn processor_classes(problem: &Problem) -> (Arc<[usize]>, Vec<usize>) {
 }
 
 /// LPT, improved by exchanges; where every item fits now and costs the same everywhere, also
-/// MULTIFIT, improved the same way, and the better of the two. Updates `loads` and
-/// `free_memory`.
+/// MULTIFIT, improved the same way, and the better of the two. Updates `loads` and `room`.
 fn assign_items(
     items: &[Item],
     loads: &mut [f64],
-    free_memory: &mut [f64],
+    room: &mut Room,
     reservation: &Reservation,
     improve_rounds: usize,
 ) -> Vec<Option<Vec<usize>>> {
-    let (start_loads, start_free) = (loads.to_vec(), free_memory.to_vec());
-    let (mut placement, reserved) = lpt(items, loads, free_memory, Some(reservation));
+    let (start_loads, start_room) = (loads.to_vec(), room.clone());
+    let (mut placement, reserved) = lpt(items, loads, room, Some(reservation));
     if improve_rounds == 0 {
         return placement;
     }
-    improve(items, &mut placement, loads, free_memory, &reserved, improve_rounds);
+    improve(items, &mut placement, loads, room, &reserved, improve_rounds);
     let makespan = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
     if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
-        if let Some((mut packed, mut packed_loads)) = multifit(items, &start_loads, &start_free, makespan(loads)) {
-            let mut packed_free = start_free;
-            for (i, procs) in packed.iter().enumerate() {
-                for &p in procs.iter().flatten() {
-                    packed_free[p] -= items[i].memory;
-                }
-            }
-            improve(items, &mut packed, &mut packed_loads, &mut packed_free, &reserved, improve_rounds);
+        if let Some((mut packed, mut packed_loads, mut packed_room)) =
+            multifit(items, &start_loads, &start_room, makespan(loads))
+        {
+            improve(items, &mut packed, &mut packed_loads, &mut packed_room, &reserved, improve_rounds);
             if makespan(&packed_loads) < makespan(loads) {
                 loads.copy_from_slice(&packed_loads);
-                free_memory.copy_from_slice(&packed_free);
+                *room = packed_room;
                 return packed;
             }
         }

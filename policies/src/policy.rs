@@ -2,6 +2,7 @@
 //! simulator and the executor hand it the same events and carry out the same decisions.
 
 use crate::event::{Decision, Event};
+use crate::room::Colocate;
 use crate::view::View;
 
 pub trait Policy: Send {
@@ -16,5 +17,11 @@ pub trait Policy: Send {
     /// may still send them.
     fn wants_progress(&self) -> bool {
         false
+    }
+
+    /// Which tasks it lets share a processor, for wrappers that move its tasks
+    /// (`reestimate`) to follow the same rule.
+    fn colocate(&self) -> Colocate {
+        Colocate::Any
     }
 }

@@ -14,6 +14,7 @@
 use crate::event::{Decision, Event};
 use crate::placement::respread_prep;
 use crate::policy::Policy;
+use crate::room::{live_stream_key, Colocate};
 use crate::state::TaskStatus;
 use crate::view::View;
 
@@ -66,7 +67,9 @@ impl Reestimate {
                 let Some(there) = view.remaining_work_ns(t, q) else {
                     continue;
                 };
-                if view.free_memory(q) + 1e-9 < problem.tasks[t].memory_gb {
+                if view.free_memory(q) + 1e-9 < problem.tasks[t].memory_gb
+                    || !may_join(view, q, t, self.base.colocate())
+                {
                     continue;
                 }
                 let new_max = (loads[top] - here).max(loads[q] + there + migration);
@@ -82,6 +85,10 @@ impl Reestimate {
 impl Policy for Reestimate {
     fn wants_progress(&self) -> bool {
         true
+    }
+
+    fn colocate(&self) -> Colocate {
+        self.base.colocate()
     }
 
     fn name(&self) -> String {
@@ -110,4 +117,14 @@ impl Policy for Reestimate {
         }
         decisions
     }
+}
+
+/// Whether `task` may move to processor `p` without coupling it to unrelated work: `p` holds
+/// only tasks of its stream key (see `room`).
+fn may_join(view: &View, p: usize, task: usize, colocate: Colocate) -> bool {
+    if colocate == Colocate::Any {
+        return true;
+    }
+    let key = live_stream_key(view, task);
+    view.state.processors[p].tasks.iter().all(|&t| live_stream_key(view, t) == key)
 }

@@ -8,6 +8,7 @@ use crate::min_idle::MinIdle;
 use crate::min_makespan::MinMakespan;
 use crate::policy::Policy;
 use crate::reestimate::Reestimate;
+use crate::room::Colocate;
 use coprep_traces::planner::Cap;
 use coprep_traces::InputError;
 use std::collections::BTreeMap;
@@ -15,9 +16,15 @@ use std::collections::BTreeMap;
 /// The policies and their parameters, for help texts and error messages.
 pub const POLICIES: &[(&str, &str)] = &[
     ("fifo", "no sharing; first free processors in arrival order (the baseline)"),
-    ("lpt", "no sharing; longest task first on the processor where it finishes earliest"),
-    ("min-makespan", "sharing; LPT plus improvement on estimated work. cap=N|auto|none, improve=ROUNDS"),
-    ("min-idle", "sharing; balances pace, re-spreads preprocessing as tasks come and go. cap=N|auto|none"),
+    ("lpt", "no sharing; longest task first on the processor where it finishes earliest. colocate=stream|any"),
+    (
+        "min-makespan",
+        "sharing; LPT plus improvement on estimated work. cap=N|auto|none, improve=ROUNDS, colocate=stream|any",
+    ),
+    (
+        "min-idle",
+        "sharing; balances pace, re-spreads preprocessing as tasks come and go. cap=N|auto|none, colocate=stream|any",
+    ),
     ("reestimate", "wraps base=POLICY; corrects estimates from progress and moves work. alpha=0..1, threshold=F"),
 ];
 
@@ -37,7 +44,13 @@ pub fn parse_policy(spec: &str) -> Result<Box<dyn Policy>, InputError> {
     let policy: Box<dyn Policy> =
         match name {
             "fifo" => Box::new(Fifo),
-            "lpt" => Box::new(Lpt::default()),
+            "lpt" => {
+                let mut p = Lpt::default();
+                if let Some(v) = take("colocate") {
+                    p.colocate = parse_colocate(&v).map_err(|m| err(spec, m))?;
+                }
+                Box::new(p)
+            }
             "min-makespan" => {
                 let mut p = MinMakespan::default();
                 if let Some(v) = take("cap") {
@@ -48,12 +61,18 @@ pub fn parse_policy(spec: &str) -> Result<Box<dyn Policy>, InputError> {
                         err(spec, format!("improve=\"{v}\" is not valid; expected a whole number of rounds"))
                     })?;
                 }
+                if let Some(v) = take("colocate") {
+                    p.colocate = parse_colocate(&v).map_err(|m| err(spec, m))?;
+                }
                 Box::new(p)
             }
             "min-idle" => {
                 let mut p = MinIdle::default();
                 if let Some(v) = take("cap") {
                     p.cap = parse_cap(&v).map_err(|m| err(spec, m))?;
+                }
+                if let Some(v) = take("colocate") {
+                    p.colocate = parse_colocate(&v).map_err(|m| err(spec, m))?;
                 }
                 Box::new(p)
             }
@@ -87,6 +106,14 @@ pub fn parse_policy(spec: &str) -> Result<Box<dyn Policy>, InputError> {
         return Err(err(spec, format!("unknown parameter \"{key}\" for {name}")));
     }
     Ok(policy)
+}
+
+fn parse_colocate(v: &str) -> Result<Colocate, String> {
+    match v {
+        "stream" => Ok(Colocate::Stream),
+        "any" => Ok(Colocate::Any),
+        _ => Err(format!("colocate=\"{v}\" is not valid; expected stream or any")),
+    }
 }
 
 fn parse_cap(v: &str) -> Result<Cap, String> {
@@ -153,8 +180,15 @@ mod tests {
     #[test]
     fn parses_nested_specs() {
         let p = parse_policy("reestimate[base=min-makespan[cap=4],alpha=0.5]").unwrap();
-        assert_eq!(p.name(), "reestimate[base=min-makespan[cap=4,improve=1000],alpha=0.5,threshold=0.1]");
-        assert_eq!(parse_policy("min-idle").unwrap().name(), "min-idle[cap=auto]");
+        assert_eq!(
+            p.name(),
+            "reestimate[base=min-makespan[cap=4,improve=1000,colocate=stream],alpha=0.5,threshold=0.1]"
+        );
+        assert_eq!(parse_policy("min-idle").unwrap().name(), "min-idle[cap=auto,colocate=any]");
+        // The name parses back to the same policy.
+        assert_eq!(parse_policy(&p.name()).unwrap().name(), p.name());
+        assert_eq!(parse_policy("lpt[colocate=any]").unwrap().name(), "lpt[colocate=any]");
+        assert_eq!(parse_policy("min-idle[colocate=stream]").unwrap().colocate(), Colocate::Stream);
     }
 
     #[test]
@@ -167,6 +201,7 @@ mod tests {
             ("reestimate[alpha=2]", "alpha=\"2\""),
             ("reestimate[base=bogus]", "unknown policy \"bogus\""),
             ("min-idle[cap]", "has no value"),
+            ("lpt[colocate=never]", "expected stream or any"),
         ] {
             let e = parse_policy(spec).err().unwrap_or_else(|| panic!("{spec} parsed"));
             assert!(e.to_string().contains(needle), "{spec}: {e}");
