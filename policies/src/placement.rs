@@ -8,7 +8,7 @@ use crate::costs::Costs;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
 use crate::multifit::multifit;
-use crate::room::{live_stream_key, stream_key, Colocate, Room};
+use crate::room::{live_stream_key, stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use coprep_traces::Problem;
@@ -168,22 +168,32 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let problem = view.problem;
     let nprocs = problem.processors.len();
     let free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
+    let mut room = match colocate {
+        Colocate::Any => Room::memory_only(free_memory.clone()),
+        Colocate::Stream => {
+            let held: Vec<Vec<Option<GroupId>>> = view
+                .state
+                .processors
+                .iter()
+                .map(|p| p.tasks.iter().map(|&t| live_stream_key(view, t)).collect())
+                .collect();
+            Room::one_stream_each(free_memory.clone(), held.iter().map(Vec::as_slice))
+        }
+    };
     // Free memory, most first: what the window and the could-start-now test below read. Where
-    // streams are kept apart, a task of a new stream needs an empty processor, so that test
-    // reads the empty processors' memory unless a stream of the task's dataset is live.
-    let sorted_desc = |mut v: Vec<f64>| {
+    // streams are kept apart, a task of a new stream needs a processor open to any stream, a
+    // single task one open or holding only self-contained tasks, unless a stream of the task's
+    // dataset is live (it may join that stream's processors).
+    let sorted_free = |keep: &dyn Fn(usize) -> bool| {
+        let mut v: Vec<f64> = (0..nprocs).filter(|&p| keep(p)).map(|p| free_memory[p]).collect();
         v.sort_by(|a, b| b.total_cmp(a));
         v
     };
-    let free = sorted_desc(free_memory.clone());
-    let free_empty = match colocate {
-        Colocate::Any => free.clone(),
-        Colocate::Stream => sorted_desc(
-            (0..nprocs).filter(|&p| view.state.processors[p].tasks.is_empty()).map(|p| free_memory[p]).collect(),
-        ),
-    };
+    let free = sorted_free(&|_| true);
+    let free_open = sorted_free(&|p| room.is_open(p));
+    let free_single = sorted_free(&|p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED));
     // Per dataset with live streams, the free memory of the processors those streams run on,
-    // most first: where a task of the dataset could join one now.
+    // most first.
     let mut joinable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for g in view.state.groups.values() {
         let procs = g.members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
@@ -197,12 +207,12 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
     // (no task waits behind it for ever: the window always holds the oldest).
-    // Where streams are kept apart, only the empty processors can take a new stream, so the
-    // window scales with them: a round that frees one processor plans a few tasks, not a few
-    // per processor of the cluster.
+    // Where streams are kept apart, new streams start only on the processors open to them, so
+    // the window scales with those: a round that frees one processor plans a few tasks, not a
+    // few per processor of the cluster.
     let (window, total_free) = match colocate {
         Colocate::Any => ((4 * nprocs).max(64), free_memory.iter().sum::<f64>()),
-        Colocate::Stream => ((4 * free_empty.len()).max(64), free_empty.iter().sum::<f64>()),
+        Colocate::Stream => ((4 * free_open.len()).max(64), free_open.iter().sum::<f64>()),
     };
     let mut claimed = 0.0;
     let pending: Vec<usize> = view
@@ -225,7 +235,10 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
         match colocate {
             Colocate::Any => fits_in(&free),
-            Colocate::Stream => fits_in(&free_empty) || joinable.get(&task.dataset).is_some_and(|f| fits_in(f)),
+            Colocate::Stream => {
+                fits_in(if task.gang == 1 { &free_single } else { &free_open })
+                    || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
+            }
         }
     };
     let mut head_kept = false;
@@ -340,18 +353,6 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
-    let mut room = match colocate {
-        Colocate::Any => Room::memory_only(free_memory),
-        Colocate::Stream => {
-            let held: Vec<Vec<Option<GroupId>>> = view
-                .state
-                .processors
-                .iter()
-                .map(|p| p.tasks.iter().map(|&t| live_stream_key(view, t)).collect())
-                .collect();
-            Room::one_stream_each(free_memory, held.iter().map(Vec::as_slice))
-        }
-    };
     let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
