@@ -8,7 +8,7 @@ use crate::costs::Costs;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
 use crate::multifit::multifit;
-use crate::room::{live_stream_key, stream_key, Colocate, Room, SELF_CONTAINED};
+use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use coprep_traces::Problem;
@@ -170,15 +170,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
     let mut room = match colocate {
         Colocate::Any => Room::memory_only(free_memory.clone()),
-        Colocate::Stream => {
-            let held: Vec<Vec<Option<GroupId>>> = view
-                .state
-                .processors
-                .iter()
-                .map(|p| p.tasks.iter().map(|&t| live_stream_key(view, t)).collect())
-                .collect();
-            Room::one_stream_each(free_memory.clone(), held.iter().map(Vec::as_slice))
-        }
+        Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
     };
     // Free memory, most first: what the window and the could-start-now test below read. Where
     // streams are kept apart, a task of a new stream needs a processor open to any stream, a

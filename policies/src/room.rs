@@ -95,6 +95,31 @@ impl Room {
         Room { free_memory, serving: Some(serving) }
     }
 
+    /// One stream per processor, read from what runs in `view`: a walk over the live groups, so
+    /// that a round pays per running task, not per lookup of its group.
+    pub fn one_stream_each_in(view: &View, free_memory: Vec<f64>) -> Room {
+        let mut room = Room { free_memory, serving: Some(vec![Serving::Nothing; view.problem.processors.len()]) };
+        let mut counted = vec![0usize; view.problem.processors.len()];
+        for g in view.state.groups.values() {
+            for &t in &g.members {
+                let key = stream_key(view.problem.tasks[t].gang as usize, g.id, g.members.len());
+                for &p in &view.state.tasks[t].processors {
+                    room.hold(p, key);
+                    counted[p] += 1;
+                }
+            }
+        }
+        // A task outside every group is nobody's stream: its processor takes no one.
+        if let Some(serving) = &mut room.serving {
+            for (p, state) in view.state.processors.iter().enumerate() {
+                if state.tasks.len() > counted[p] {
+                    serving[p] = Serving::Mixed;
+                }
+            }
+        }
+        room
+    }
+
     /// Whether a task of `stream` may join processor `p` (memory aside). Items without a
     /// stream are not held to the rule.
     pub fn admits(&self, stream: Option<GroupId>, p: usize) -> bool {
@@ -130,7 +155,14 @@ impl Room {
     /// Records `item` on processor `p`.
     pub fn take(&mut self, item: &Item, p: usize) {
         self.free_memory[p] -= item.memory;
-        if let (Some(serving), Some(s)) = (&mut self.serving, item.stream) {
+        if let Some(s) = item.stream {
+            self.hold(p, s);
+        }
+    }
+
+    /// Records a task of stream key `s` on processor `p` (memory aside).
+    fn hold(&mut self, p: usize, s: GroupId) {
+        if let Some(serving) = &mut self.serving {
             serving[p] = match serving[p] {
                 Serving::Nothing => Serving::Stream(s, 1),
                 Serving::Stream(t, n) if t == s => Serving::Stream(t, n + 1),
