@@ -1,5 +1,5 @@
-//! `min-idle[cap=auto]`: sharing, and a placement that keeps every processor busy. Instead of
-//! total work it balances the pace (processor time per sample advanced), so that no processor
+//! `min-idle[cap=auto,colocate=any]`: sharing, and a placement that keeps every processor
+//! busy. Instead of total work it balances the pace (processor time per sample advanced), so that no processor
 //! waits on another; and whenever the set of running tasks changes it re-spreads every stream's
 //! preprocessing so that production matches consumption — streams move to processors whose
 //! consumers left, rather than leaving them idle or their consumers stalled.
@@ -21,7 +21,7 @@ pub struct MinIdle {
 impl MinIdle {
     pub fn new(cap: Cap) -> Self {
         // Its point is to spread each stream's preprocessing over whatever processors idle, so
-        // processors are shared across streams by design: keeping streams apart cost it 6-12%
+        // processors are shared across streams by design: keeping streams apart cost it 4-6%
         // of makespan on the benchmark and on Muri's traces.
         MinIdle { cap, colocate: Colocate::Any, cache: PlanCache::default() }
     }
