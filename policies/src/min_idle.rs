@@ -1,8 +1,9 @@
 //! `min-idle[cap=auto,colocate=any]`: sharing, and a placement that keeps every processor
-//! busy. Instead of total work it balances the pace (processor time per sample advanced), so that no processor
-//! waits on another; and whenever the set of running tasks changes it re-spreads every stream's
-//! preprocessing so that production matches consumption — streams move to processors whose
-//! consumers left, rather than leaving them idle or their consumers stalled.
+//! busy. Instead of total work it balances the pace (processor time per sample advanced), so
+//! that no processor waits on another; and whenever the set of running tasks changes it
+//! re-spreads every stream's preprocessing so that production matches consumption — streams
+//! move to processors whose consumers left, rather than leaving them idle or their consumers
+//! stalled.
 
 use crate::event::{Decision, Event};
 use crate::placement::{may_place, place_pending, respread_prep, Balance, Placing, PlanCache};
