@@ -81,7 +81,8 @@ impl Room {
     }
 
     /// Memory, and one stream per processor: `held[p]` lists the streams of the tasks that
-    /// processor `p` holds now.
+    /// processor `p` holds now (the tests' way in; policies read a view).
+    #[cfg(test)]
     pub fn one_stream_each<'a>(free_memory: Vec<f64>, held: impl Iterator<Item = &'a [Option<GroupId>]>) -> Room {
         let serving = held
             .map(|streams| match streams {

@@ -8,5 +8,9 @@ pub fn run() -> anyhow::Result<()> {
         println!("{name:<width$}  {help}");
     }
     println!("\nParameters go in brackets: min-makespan[cap=4], reestimate[base=min-idle[cap=2],alpha=0.3]");
+    println!(
+        "colocate: which tasks may share a processor. stream (lpt, min-makespan): a gang or a reader of a shared \
+         stream only with its own stream; any (min-idle): anything that fits. See docs/model.md."
+    );
     Ok(())
 }
