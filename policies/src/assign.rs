@@ -53,8 +53,9 @@ pub struct Reservation<'a> {
 
 /// Places items largest first, each on the processors where it would finish earliest (least
 /// loaded after adding it). `loads` and `room` are updated. An item that fits nowhere (memory,
-/// or every processor serving another stream) gets `None`. With a `reservation`, the first item that does not fit reserves the
-/// processors that will free up soonest for it, and no later item may use them, so that large
+/// or every processor serving another stream) gets `None`. With a `reservation`, the first
+/// item that does not fit reserves the processors that will free up soonest for it, and no
+/// later item may use them, so that large
 /// gangs are not starved by a stream of small tasks; and an item that would finish more than 5%
 /// sooner by waiting for busy processors waits and reserves them. Returns the placement and the
 /// reserved processors.
@@ -152,8 +153,8 @@ pub fn lpt(
                     list.first_live(gang, eligible, |p| f.push((r.frees_in[p] + d, p)));
                 }
                 if now_only {
-                    let own = item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[][..], Vec::as_slice);
-                    let own = own.iter().copied().filter(|&p| !reserved[p] && room.fits(item, p));
+                    let own = own_stream_procs(&stream_procs, item).iter().copied();
+                    let own = own.filter(|&p| !reserved[p] && room.fits(item, p));
                     f.extend(own.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
                 }
                 smallest_first(f, gang);
@@ -178,8 +179,8 @@ pub fn lpt(
             let eligible = procs.iter().map(|&(_, p)| p).filter(|&p| fits(p));
             candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
         }
-        let own = item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[][..], Vec::as_slice);
-        candidates.extend(own.iter().copied().filter(|&p| fits(p)).filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
+        let own = own_stream_procs(&stream_procs, item).iter().copied().filter(|&p| fits(p));
+        candidates.extend(own.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
         smallest_first(&mut candidates, gang);
         if candidates.len() < gang {
             if let Some(r) = reserving.take() {
@@ -234,6 +235,11 @@ pub fn lpt(
         placement[i] = Some(procs);
     }
     (placement, reserved)
+}
+
+/// The processors that serve `item`'s stream (not open to every stream), from LPT's lists.
+fn own_stream_procs<'a>(stream_procs: &'a BTreeMap<GroupId, Vec<usize>>, item: &Item) -> &'a [usize] {
+    item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[], Vec::as_slice)
 }
 
 /// Processors in a fixed order from which some drop out for the rest of a round: a scan for

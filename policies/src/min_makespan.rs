@@ -1,10 +1,10 @@
 //! `min-makespan[cap=auto,improve=1000,colocate=stream]`: sharing, and a placement that
-//! minimises the estimated makespan. Pending tasks are grouped by the planner (at most `cap` consumers per stream),
-//! placed largest first where they finish earliest (LPT), then improved by moves and swaps off
-//! the most loaded processor (`improve` rounds at most) — so never worse than LPT on the same
-//! estimates. Each group's preprocessing is spread over the least loaded processors. A
-//! processor serves one stream, or any number of tasks that depend on no other processor
-//! (`colocate=any`: anything that fits; see `room`).
+//! minimises the estimated makespan. Pending tasks are grouped by the planner (at most `cap`
+//! consumers per stream), placed largest first where they finish earliest (LPT), then improved
+//! by moves and swaps off the most loaded processor (`improve` rounds at most) — so never worse
+//! than LPT on the same estimates. Each group's preprocessing is spread over the least loaded
+//! processors. A processor serves one stream, or any number of tasks that depend on no other
+//! processor (`colocate=any`: anything that fits; see `room`).
 
 use crate::event::{Decision, Event};
 use crate::placement::{may_place, place_pending, Balance, Placing, PlanCache};

@@ -172,40 +172,50 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         Colocate::Any => Room::memory_only(free_memory.clone()),
         Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
     };
-    // Free memory, most first: what the window and the could-start-now test below read. Where
-    // streams are kept apart, a task of a new stream needs a processor open to any stream, a
-    // single task one open or holding only self-contained tasks, unless a stream of the task's
-    // dataset is live (it may join that stream's processors).
-    let sorted_free = |keep: &dyn Fn(usize) -> bool| {
-        let mut v: Vec<f64> = (0..nprocs).filter(|&p| keep(p)).map(|p| free_memory[p]).collect();
+    // Live consumers per dataset: who a newcomer may join.
+    let mut live: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for g in view.state.groups.values() {
+        live.entry(g.dataset).or_default().extend(&g.members);
+    }
+    // Free memory, most first: what the window and the could-start-now test below read. A task
+    // of a new stream needs processors open to it (any processor, unless streams are kept
+    // apart); a single task may also go where only self-contained tasks run; and where streams
+    // are kept apart, a task may join the processors of a live stream of its dataset.
+    let sorted_desc = |mut v: Vec<f64>| {
         v.sort_by(|a, b| b.total_cmp(a));
         v
     };
-    let free = sorted_free(&|_| true);
-    let free_open = sorted_free(&|p| room.is_open(p));
-    let free_single = sorted_free(&|p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED));
-    // Per dataset with live streams, the free memory of the processors those streams run on,
-    // most first.
-    let mut joinable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for g in view.state.groups.values() {
-        let procs = g.members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
-        joinable.entry(g.dataset).or_default().extend(procs.map(|&p| free_memory[p]));
-    }
-    for free in joinable.values_mut() {
-        free.sort_by(|a, b| b.total_cmp(a));
-    }
-    let most_free = free.first().copied().unwrap_or(f64::NEG_INFINITY);
+    let free_where = |keep: &dyn Fn(usize) -> bool| -> Vec<f64> {
+        (0..nprocs).filter(|&p| keep(p)).map(|p| free_memory[p]).collect()
+    };
+    let free_open_unsorted = free_where(&|p| room.is_open(p));
+    // In processor order, as the window's memory test has always summed it.
+    let total_free: f64 = free_open_unsorted.iter().sum();
+    let free_open = sorted_desc(free_open_unsorted);
+    let (free_single, joinable) = match colocate {
+        Colocate::Any => (None, BTreeMap::new()),
+        Colocate::Stream => {
+            let single = free_where(&|p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED));
+            let joinable: BTreeMap<usize, Vec<f64>> = live
+                .iter()
+                .map(|(&d, members)| {
+                    let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
+                    (d, sorted_desc(procs.map(|&p| free_memory[p]).collect()))
+                })
+                .collect();
+            (Some(sorted_desc(single)), joinable)
+        }
+    };
+    let free_single = free_single.as_deref().unwrap_or(&free_open);
+    let most_free = free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
     // (no task waits behind it for ever: the window always holds the oldest).
-    // Where streams are kept apart, new streams start only on the processors open to them, so
-    // the window scales with those: a round that frees one processor plans a few tasks, not a
-    // few per processor of the cluster.
-    let (window, total_free) = match colocate {
-        Colocate::Any => ((4 * nprocs).max(64), free_memory.iter().sum::<f64>()),
-        Colocate::Stream => ((4 * free_open.len()).max(64), free_open.iter().sum::<f64>()),
-    };
+    // New streams start only on the processors open to them (all of them, unless streams are
+    // kept apart), so the window scales with those: where streams are kept apart, a round that
+    // frees one processor plans a few tasks, not a few per processor of the cluster.
+    let window = (4 * free_open.len()).max(64);
     let mut claimed = 0.0;
     let pending: Vec<usize> = view
         .pending()
@@ -225,13 +235,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let fits_now = |t: usize| {
         let task = &problem.tasks[t];
         let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
-        match colocate {
-            Colocate::Any => fits_in(&free),
-            Colocate::Stream => {
-                fits_in(if task.gang == 1 { &free_single } else { &free_open })
-                    || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
-            }
-        }
+        fits_in(if task.gang == 1 { free_single } else { &free_open })
+            || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
     };
     let mut head_kept = false;
     let mut any_fits = false;
@@ -256,10 +261,6 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // pending tasks together, so that newcomers may join a live stream the way the planner
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut live: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for g in view.state.groups.values() {
-        live.entry(g.dataset).or_default().extend(&g.members);
-    }
     let groups = form_groups_by(problem, &pending, |dataset, members| {
         let mut all: Vec<usize> = live.get(&dataset).into_iter().flatten().chain(members).copied().collect();
         let k = match cap {

@@ -5,11 +5,11 @@
 //! processor it depends on (every member of its gang, every processor that preprocesses its
 //! stream). Two unrelated tasks on one processor couple their paces: when one is held back
 //! elsewhere, the processor time it leaves is wasted unless the other can take it, and with
-//! gangs it often cannot. On the benchmark workload that coupling left 13% of the processor time
-//! in data stall, and min-makespan finished after fifo. Tasks that read one stream advance together anyway, and
-//! a task on one processor whose stream feeds it alone holds nothing back, so under
-//! [`Colocate::Stream`] a processor holds either tasks of one stream or any number of such
-//! self-contained tasks (see [`stream_key`]).
+//! gangs it often cannot. On the benchmark workload that coupling left 13% of the processor
+//! time in data stall, and min-makespan finished after fifo. Tasks that read one stream advance
+//! together anyway, and a task on one processor whose stream feeds it alone holds nothing back,
+//! so under [`Colocate::Stream`] a processor holds either tasks of one stream or any number of
+//! such self-contained tasks (see [`stream_key`]).
 
 use crate::assign::Item;
 use crate::event::GroupId;
