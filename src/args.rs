@@ -112,6 +112,9 @@ pub struct SpeedArgs {
     /// GPUs in the cluster (arrivals are spaced to keep it ~90% loaded)
     #[arg(long, default_value_t = 256)]
     pub processors: u32,
+    /// Seed of the generated workload
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Internal: run one measurement, TASKS:POLICY, and print it as JSON
     #[arg(long, hide = true, value_name = "TASKS:POLICY")]
     pub one: Option<String>,

@@ -43,7 +43,7 @@ pub fn workload(tasks: usize, processors: u32, seed: u64) -> coprep_traces::Work
 
 pub fn run(args: SpeedArgs) -> Result<()> {
     if let Some(one) = &args.one {
-        return run_one(one, args.processors);
+        return run_one(one, args.processors, args.seed);
     }
     let policies = if args.policies.is_empty() {
         vec!["fifo".into(), "lpt".into(), "min-makespan".into(), "min-idle".into(), "reestimate".into()]
@@ -59,7 +59,15 @@ pub fn run(args: SpeedArgs) -> Result<()> {
         for policy in &policies {
             eprintln!("running {policy} on {tasks} tasks ...");
             let out = Command::new(&exe)
-                .args(["bench", "speed", "--processors", &args.processors.to_string(), "--one"])
+                .args([
+                    "bench",
+                    "speed",
+                    "--processors",
+                    &args.processors.to_string(),
+                    "--seed",
+                    &args.seed.to_string(),
+                ])
+                .arg("--one")
                 .arg(format!("{tasks}:{policy}"))
                 .output()
                 .context("running a measurement")?;
@@ -90,11 +98,11 @@ pub fn run(args: SpeedArgs) -> Result<()> {
 }
 
 /// One measurement, printed as JSON for the parent.
-fn run_one(spec: &str, processors: u32) -> Result<()> {
+fn run_one(spec: &str, processors: u32, seed: u64) -> Result<()> {
     let (tasks, policy) = spec.split_once(':').context("--one takes TASKS:POLICY")?;
     let tasks: usize = tasks.parse().context("--one takes TASKS:POLICY")?;
     let start = Instant::now();
-    let problem = Problem::from_workload(&workload(tasks, processors, 1), None)?;
+    let problem = Problem::from_workload(&workload(tasks, processors, seed), None)?;
     let build_s = start.elapsed().as_secs_f64();
     let mut p = coprep_policies::parse_policy(policy)?;
     let opts = RunOptions { record_events: false, ..RunOptions::default() };
