@@ -42,6 +42,11 @@ pub fn improve(
         let Some(top) = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a))) else {
             return;
         };
+        // Only items of this placement move: a peak that holds none (work already running
+        // there, in the online rounds) cannot come down, however the rest is exchanged.
+        if on[top].is_empty() {
+            return;
+        }
         let peak = loads[top];
         let pair = Pair { items, loads, room, top, tol: 1e-9 * peak.max(1.0) };
         let mut best: Option<Exchange> = None;
