@@ -225,3 +225,56 @@ fn a_gang_gets_processors_no_unrelated_task_slows() {
         assert!((any.summary.stall_s - 10.0).abs() < slack, "stall {}", any.summary.stall_s);
     }
 }
+
+/// `tasks` copies of a 1-step task needing 10 GB, on `processors` processors of 10 GB each.
+fn memory_bound(tasks: usize, processors: u32) -> Problem {
+    let list: Vec<String> = (0..tasks)
+        .map(|i| {
+            format!(
+                r#"{{"id":"t{i}","dataset":"d{i}","pipeline":"p","batch_size":1,"steps":1,"compute_s":{{"gpu":1.0}},"memory_gb":10}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"name":"full","datasets":[{}],
+        "pipelines":[{{"id":"p","stages":[{{"op":"decode","cost_s":{{"gpu":0.1}}}}]}}],
+        "tasks":[{}],
+        "cluster":{{"processors":[{{"name":"g","type":"gpu","count":{processors},"memory_gb":10}}],"buffer_batches":2}}}}"#,
+        (0..tasks).map(|i| format!(r#"{{"id":"d{i}"}}"#)).collect::<Vec<_>>().join(","),
+        list.join(",")
+    );
+    problem_from_str(&text).expect("valid").1
+}
+
+#[test]
+fn an_arrival_beyond_the_planning_window_plans_nothing() {
+    use coprep_policies::placement::arrival_beyond_window;
+    use coprep_policies::{ClusterState, Colocate, Event, View};
+    // 2 processors, one task running on each, so no memory is free and no processor is open:
+    // the window is its floor, 16 tasks, and beyond it the queue claims more than the 0 GB free.
+    let problem = memory_bound(40, 2);
+    let mut state = ClusterState::new(&problem);
+    for (task, proc) in [(0, 0), (1, 1)] {
+        state.arrive(&problem, task);
+        state.start(&problem, task, &[proc], task as u64, 0).expect("fits");
+    }
+    let beyond = |state: &ClusterState, task: usize, colocate| {
+        arrival_beyond_window(&Event::TaskArrived { task }, &View::new(&problem, state, 0), colocate)
+    };
+    for task in 2..40 {
+        state.arrive(&problem, task);
+        // Pending tasks 0..=15 (tasks 2..=17) are the window; from the 17th on, each is beyond.
+        assert_eq!(beyond(&state, task, Colocate::Stream), task >= 18, "task {task}");
+    }
+    // With anything sharing, every processor counts as open: the window is max(16, 4 x 2).
+    assert!(!beyond(&state, 17, Colocate::Any) && beyond(&state, 18, Colocate::Any));
+    // A task within the window stays in it however many arrive after it.
+    assert!(!beyond(&state, 5, Colocate::Stream));
+    // A processor freed is open, 4 x 1 < 16, and its 10 GB hold only the first pending task:
+    // the window is unchanged.
+    state.finish(&problem, 1, 1);
+    assert!(!beyond(&state, 17, Colocate::Stream) && beyond(&state, 18, Colocate::Stream));
+    // Other events are never skipped for it.
+    let view = View::new(&problem, &state, 1);
+    assert!(!arrival_beyond_window(&Event::TaskFinished { task: 1 }, &view, Colocate::Stream));
+}

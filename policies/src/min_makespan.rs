@@ -7,7 +7,7 @@
 //! processor (`colocate=any`: anything that fits; see `room`).
 
 use crate::event::{Decision, Event};
-use crate::placement::{may_place, place_pending, Balance, Placing, PlanCache};
+use crate::placement::{arrival_beyond_window, may_place, place_pending, Balance, Placing, PlanCache};
 use crate::policy::Policy;
 use crate::room::Colocate;
 use crate::view::View;
@@ -43,7 +43,7 @@ impl Policy for MinMakespan {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        if !may_place(event, view) {
+        if !may_place(event, view) || arrival_beyond_window(event, view, self.colocate) {
             return Vec::new();
         }
         let how = Placing { cap: self.cap, improve: self.improve, balance: Balance::Work, colocate: self.colocate };
