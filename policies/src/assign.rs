@@ -309,12 +309,12 @@ fn smallest_first(entries: &mut [(f64, usize)], k: usize) {
 }
 
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can
-/// be. `per_unit[p]` is the time one unit of work takes on `p` (`None`: cannot run there).
-/// Returns the shares (summing to 1) and adds the work to `loads`. With no work, the whole
-/// (empty) share goes to the least loaded processor able to run it.
-pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[Option<f64>]) -> Vec<(usize, f64)> {
-    let mut able: Vec<(f64, usize, f64)> =
-        per_unit.iter().enumerate().filter_map(|(p, c)| c.map(|c| (loads[p], p, c))).collect();
+/// be. `per_unit` lists the processors that can take it, each with the time one unit of work
+/// takes there. Returns the shares (summing to 1, in processor order) and adds the work to
+/// `loads`. With no work, the whole (empty) share goes to the least loaded processor able to
+/// run it.
+pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    let mut able: Vec<(f64, usize, f64)> = per_unit.iter().map(|&(p, c)| (loads[p], p, c)).collect();
     able.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     if able.is_empty() {
         return Vec::new();
@@ -391,17 +391,17 @@ pub(crate) mod tests {
     fn water_fill_by_hand() {
         // Loads 0, 2, 10; 4 units at cost 1 on the first two: level 3, shares 3/4 and 1/4.
         let mut loads = vec![0.0, 2.0, 10.0];
-        let shares = water_fill(&mut loads, 4.0, &[Some(1.0), Some(1.0), Some(1.0)]);
+        let shares = water_fill(&mut loads, 4.0, &[(0, 1.0), (1, 1.0), (2, 1.0)]);
         assert_eq!(shares, vec![(0, 0.75), (1, 0.25)]);
         assert_eq!(loads, vec![3.0, 3.0, 10.0]);
         // A processor twice as slow absorbs half as much per level.
         let mut loads = vec![0.0, 0.0];
-        let shares = water_fill(&mut loads, 3.0, &[Some(1.0), Some(2.0)]);
+        let shares = water_fill(&mut loads, 3.0, &[(0, 1.0), (1, 2.0)]);
         assert_eq!(shares, vec![(0, 2.0 / 3.0), (1, 1.0 / 3.0)]);
         assert_eq!(loads, vec![2.0, 2.0]);
         // Free work (an empty pipeline) goes whole to the least loaded processor.
         let mut loads = vec![5.0, 1.0];
-        assert_eq!(water_fill(&mut loads, 10.0, &[Some(0.0), Some(0.0)]), vec![(1, 1.0)]);
+        assert_eq!(water_fill(&mut loads, 10.0, &[(0, 0.0), (1, 0.0)]), vec![(1, 1.0)]);
         assert_eq!(loads, vec![5.0, 1.0]);
     }
 }

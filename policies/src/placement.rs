@@ -62,22 +62,26 @@ pub fn rate_loads(view: &View) -> Vec<f64> {
     loads
 }
 
-/// Where a group's preprocessing may go: the processors of its consumers, live (`consumers`)
-/// and newly placed (`placed`), because co-location keeps unrelated groups from slowing each
-/// other down; with `idle_too`, also processors that hold no task at all.
-pub fn prep_candidates(view: &View, consumers: &[usize], placed: &[(usize, &[usize])], idle_too: bool) -> Vec<bool> {
-    let mut allowed = vec![false; view.problem.processors.len()];
+/// Where a group's preprocessing may go, in processor order: the processors of its consumers,
+/// live (`consumers`) and newly placed (`placed`), because co-location keeps unrelated groups
+/// from slowing each other down, and the processors in `idle_too` (see [`idle_processors`]).
+pub fn prep_candidates(
+    view: &View,
+    consumers: &[usize],
+    placed: &[(usize, &[usize])],
+    idle_too: &[usize],
+) -> Vec<usize> {
     let consumer_procs = consumers.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
-    for &p in consumer_procs.chain(placed.iter().flat_map(|(_, procs)| procs.iter())) {
-        allowed[p] = true;
-    }
-    if idle_too {
-        for (p, a) in allowed.iter_mut().enumerate() {
-            let taken = placed.iter().any(|(_, procs)| procs.contains(&p));
-            *a |= view.state.processors[p].tasks.is_empty() && !taken;
-        }
-    }
+    let placed_procs = placed.iter().flat_map(|(_, procs)| procs.iter());
+    let mut allowed: Vec<usize> = consumer_procs.chain(placed_procs).chain(idle_too).copied().collect();
+    allowed.sort_unstable();
+    allowed.dedup();
     allowed
+}
+
+/// The processors that hold no task, in order.
+pub fn idle_processors(view: &View) -> Vec<usize> {
+    (0..view.problem.processors.len()).filter(|&p| view.state.processors[p].tasks.is_empty()).collect()
 }
 
 /// Removes a live group's preprocessing from `loads` and water-fills it again over the
@@ -89,7 +93,7 @@ pub fn replace_prep(
     stages: &[usize],
     units: f64,
     balance: Balance,
-    allowed: &[bool],
+    allowed: &[usize],
 ) -> Vec<(usize, f64)> {
     if let Some(g) = view.state.groups.get(&group) {
         let old_units = match balance {
@@ -101,10 +105,13 @@ pub fn replace_prep(
             loads[p] -= old_units * share * cost(p).unwrap_or(0.0);
         }
     }
-    let able = view.prep_ns_all(stages);
-    let mut per_unit: Vec<Option<f64>> = able.iter().enumerate().map(|(p, c)| c.filter(|_| allowed[p])).collect();
-    if per_unit.iter().all(Option::is_none) {
-        per_unit = able;
+    let cost = view.problem.stages_ns_on(stages);
+    let able_among = |procs: &mut dyn Iterator<Item = usize>| -> Vec<(usize, f64)> {
+        procs.filter_map(|p| Some((p, cost(p)?))).collect()
+    };
+    let mut per_unit = able_among(&mut allowed.iter().copied());
+    if per_unit.is_empty() {
+        per_unit = able_among(&mut (0..loads.len()));
     }
     water_fill(loads, units, &per_unit)
 }
@@ -174,9 +181,10 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
 /// `reestimate` when its estimates change.
 pub fn respread_prep(view: &View) -> Vec<Decision> {
     let mut loads = rate_loads(view);
+    let idle = idle_processors(view);
     let mut decisions = Vec::new();
     for g in view.state.groups.values() {
-        let allowed = prep_candidates(view, &g.members, &[], true);
+        let allowed = prep_candidates(view, &g.members, &[], &idle);
         let shares = replace_prep(view, &mut loads, g.id, &g.stages, 1.0, Balance::Rate, &allowed);
         let moved = shares.len() != g.prep.len()
             || shares.iter().zip(&g.prep).any(|(a, b)| a.0 != b.0 || (a.1 - b.1).abs() > 1e-6);
@@ -431,6 +439,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     let mut decisions = Vec::new();
     let mut placed: BTreeMap<usize, Vec<(usize, &[usize])>> = BTreeMap::new();
+    // Balancing pace, preprocessing may also go to processors left without tasks.
+    let idle = if balance == Balance::Rate { idle_processors(view) } else { Vec::new() };
     for (i, procs) in placement.iter().enumerate() {
         if let Some(procs) = procs {
             let (gi, t) = members[i];
@@ -452,7 +462,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
             Balance::Rate => 1.0,
         };
         let stages = group_stages(problem, &tasks);
-        let allowed = prep_candidates(view, live, &new_members, balance == Balance::Rate);
+        let allowed = prep_candidates(view, live, &new_members, &idle);
         let shares = replace_prep(view, &mut loads, id, &stages, units, balance, &allowed);
         decisions.push(Decision::PlacePrep { group: id, shares });
     }
