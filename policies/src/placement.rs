@@ -12,7 +12,7 @@ use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use coprep_traces::Problem;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// What the placement balances.
@@ -250,28 +250,18 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         v.sort_by(|a, b| b.total_cmp(a));
         v
     };
-    let free_where = |keep: &dyn Fn(usize) -> bool| -> Vec<f64> {
-        (0..nprocs).filter(|&p| keep(p)).map(|p| free_memory[p]).collect()
-    };
-    let free_open_unsorted = free_where(&|p| room.is_open(p));
+    let free_open_unsorted: Vec<f64> = (0..nprocs).filter(|&p| room.is_open(p)).map(|p| free_memory[p]).collect();
     // In processor order, as the window's memory test has always summed it.
     let total_free: f64 = free_open_unsorted.iter().sum();
     let free_open = sorted_desc(free_open_unsorted);
-    let (free_single, joinable) = match colocate {
-        Colocate::Any => (None, BTreeMap::new()),
-        Colocate::Stream => {
-            let single = free_where(&|p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED));
-            let joinable: BTreeMap<usize, Vec<f64>> = live
-                .iter()
-                .map(|(&d, members)| {
-                    let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
-                    (d, sorted_desc(procs.map(|&p| free_memory[p]).collect()))
-                })
-                .collect();
-            (Some(sorted_desc(single)), joinable)
-        }
+    // A single task needs one processor: the most free memory where it may go decides.
+    let most_free_single = match colocate {
+        Colocate::Any => free_open.first().copied(),
+        Colocate::Stream => (0..nprocs)
+            .filter(|&p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED))
+            .map(|p| free_memory[p])
+            .reduce(f64::max),
     };
-    let free_single = free_single.as_deref().unwrap_or(&free_open);
     let most_free = free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
@@ -293,6 +283,19 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .map(|(_, t)| t)
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
         .collect();
+    // Where streams are kept apart, a task may also join the processors of a live stream of its
+    // dataset: their free memory, most first, for the datasets in the window.
+    let joinable: BTreeMap<usize, Vec<f64>> = match colocate {
+        Colocate::Any => BTreeMap::new(),
+        Colocate::Stream => {
+            let datasets: BTreeSet<usize> = pending.iter().map(|&t| problem.tasks[t].dataset).collect();
+            let free_of = |members: &[usize]| {
+                let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
+                sorted_desc(procs.map(|&p| free_memory[p]).collect())
+            };
+            datasets.into_iter().filter_map(|d| Some((d, free_of(live.get(&d)?)))).collect()
+        }
+    };
     // Only tasks that could start now are planned (each alone fits the free memory of enough
     // processors), and the oldest that could not, which keeps a reservation: in a congested
     // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
@@ -300,8 +303,11 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let fits_now = |t: usize| {
         let task = &problem.tasks[t];
         let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
-        fits_in(if task.gang == 1 { free_single } else { &free_open })
-            || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
+        let fits_new = match task.gang {
+            1 => most_free_single.is_some_and(|f| f + 1e-9 >= task.memory_gb),
+            _ => fits_in(&free_open),
+        };
+        fits_new || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
     };
     let mut head_kept = false;
     let mut any_fits = false;
