@@ -76,64 +76,12 @@ pub fn lpt(
     let mut reserved = vec![false; m];
     let Some(first) = items.first() else { return (placement, reserved) };
     let class_of: Vec<usize> = (0..m).map(|p| first.cost.class(p)).collect();
-    let classes = first.cost.classes().len();
-    debug_assert!(items.iter().all(|it| it.cost.classes().len() == classes));
-    // Each class's processors by load (kept up to date as items land) and by when they free up.
-    // Processors without room for the smallest item never take one (free memory only shrinks
-    // here), so the lists that look for room now leave them out: on a full cluster that is
-    // most of them. Where streams are kept apart, those lists hold only the processors open to
-    // any stream, and each stream's own processors are listed apart: an item looks at its own
-    // stream's few, never at every processor another stream holds.
-    let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
-    let roomy = |p: &usize| room.free_memory[*p] + 1e-9 >= smallest;
-    let open = |p: &usize| roomy(p) && room.is_open(*p);
-    let mut by_load: Vec<BTreeSet<(i64, usize)>> = vec![BTreeSet::new(); classes];
-    for p in (0..m).filter(open) {
-        by_load[class_of[p]].insert((order_key(loads[p]), p));
-    }
-    let mut stream_procs: BTreeMap<GroupId, Vec<usize>> = BTreeMap::new();
-    for p in (0..m).filter(roomy) {
-        if let Some(s) = room.stream_of(p) {
-            stream_procs.entry(s).or_default().push(p);
-        }
-    }
-    // Each class's processors by when they free up (for reservations), all of them and those
-    // open now. Reserved processors drop out of both for the rest of the round, and processors
-    // a stream took drop out of the open ones, so the scans below skip them in constant time.
-    let (mut by_frees, mut open_by_frees): (Vec<Thinning>, Vec<Thinning>) = match reservation {
-        Some(r) => {
-            let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
-            for p in 0..m {
-                by[class_of[p]].push(p);
-            }
-            for procs in &mut by {
-                procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
-            }
-            let open_by = by.iter().map(|procs| Thinning::new(procs.iter().copied().filter(open).collect(), m));
-            let open_by = open_by.collect();
-            (by.into_iter().map(|procs| Thinning::new(procs, m)).collect(), open_by)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
+    debug_assert!(items.iter().all(|it| it.cost.classes().len() == first.cost.classes().len()));
+    let mut lists = Lists::new(items, loads, room, reservation, class_of);
     let mut reserving = reservation;
     let mut group_procs: BTreeMap<usize, Vec<usize>> = Default::default();
     let mut candidates: Vec<(f64, usize)> = Vec::new();
     let (mut waiting, mut now) = (Vec::new(), Vec::new());
-    // Keeps `p` for a waiting item: no later item may take it this round.
-    let reserve = |p: usize,
-                   reserved: &mut [bool],
-                   by_load: &mut [BTreeSet<(i64, usize)>],
-                   by_frees: &mut [Thinning],
-                   open_by_frees: &mut [Thinning],
-                   loads: &[f64]| {
-        reserved[p] = true;
-        let c = class_of[p];
-        by_load[c].remove(&(order_key(loads[p]), p));
-        if let Some(list) = by_frees.get_mut(c) {
-            list.drop_proc(p);
-            open_by_frees[c].drop_proc(p);
-        }
-    };
     for i in order {
         let item = &items[i];
         let gang = item.gang;
@@ -146,14 +94,14 @@ pub fn lpt(
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
             let mut finishes = |now_only: bool, f: &mut Vec<(f64, usize)>| {
                 f.clear();
-                let lists = if now_only { &mut open_by_frees } else { &mut by_frees };
-                for (c, list) in lists.iter_mut().enumerate() {
+                let by_frees = if now_only { &mut lists.open_by_frees } else { &mut lists.by_frees };
+                for (c, list) in by_frees.iter_mut().enumerate() {
                     let Some(d) = duration.classes()[c] else { continue };
                     let eligible = |p: usize| r.capacity[p] + 1e-9 >= item.memory && (!now_only || room.fits(item, p));
                     list.first_live(gang, eligible, |p| f.push((r.frees_in[p] + d, p)));
                 }
                 if now_only {
-                    let own = own_stream_procs(&stream_procs, item).iter().copied();
+                    let own = lists.own_stream(item).iter().copied();
                     let own = own.filter(|&p| !reserved[p] && room.fits(item, p));
                     f.extend(own.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
                 }
@@ -166,7 +114,7 @@ pub fn lpt(
                 // Wait, and keep the busy processors it waits for.
                 for &(_, p) in &waiting[..gang] {
                     if !room.fits(item, p) {
-                        reserve(p, &mut reserved, &mut by_load, &mut by_frees, &mut open_by_frees, loads);
+                        lists.reserve(p, &mut reserved, loads);
                     }
                 }
                 continue;
@@ -174,12 +122,12 @@ pub fn lpt(
         }
         let fits = |p: usize| !reserved[p] && room.fits(item, p);
         candidates.clear();
-        for (c, procs) in by_load.iter().enumerate() {
+        for (c, procs) in lists.by_load.iter().enumerate() {
             let Some(cost) = item.cost.classes()[c] else { continue };
             let eligible = procs.iter().map(|&(_, p)| p).filter(|&p| fits(p));
             candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
         }
-        let own = own_stream_procs(&stream_procs, item).iter().copied().filter(|&p| fits(p));
+        let own = lists.own_stream(item).iter().copied().filter(|&p| fits(p));
         candidates.extend(own.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
         smallest_first(&mut candidates, gang);
         if candidates.len() < gang {
@@ -188,7 +136,7 @@ pub fn lpt(
                     (0..m).filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory).collect();
                 able.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
                 for &p in able.iter().take(gang) {
-                    reserve(p, &mut reserved, &mut by_load, &mut by_frees, &mut open_by_frees, loads);
+                    lists.reserve(p, &mut reserved, loads);
                 }
             }
             continue;
@@ -214,32 +162,112 @@ pub fn lpt(
         }
         let cost = item.cost_on(&procs);
         for &p in &procs {
-            let set = &mut by_load[class_of[p]];
-            let listed = set.remove(&(order_key(loads[p]), p));
+            let old = loads[p];
             loads[p] += cost;
             room.take(item, p);
-            if room.is_open(p) {
-                if listed {
-                    set.insert((order_key(loads[p]), p));
-                }
-            } else {
-                if let Some(list) = open_by_frees.get_mut(class_of[p]) {
-                    list.drop_proc(p);
-                }
-                if let (true, Some(s)) = (listed, room.stream_of(p)) {
-                    // No longer open to every stream: from now on only its own stream's items look.
-                    stream_procs.entry(s).or_default().push(p);
-                }
-            }
+            lists.took(p, old, loads[p], room);
         }
         placement[i] = Some(procs);
     }
     (placement, reserved)
 }
 
-/// The processors that serve `item`'s stream (not open to every stream), from LPT's lists.
-fn own_stream_procs<'a>(stream_procs: &'a BTreeMap<GroupId, Vec<usize>>, item: &Item) -> &'a [usize] {
-    item.stream.and_then(|s| stream_procs.get(&s)).map_or(&[], Vec::as_slice)
+/// LPT's view of the processors during a round, kept up to date as items land and reserve.
+///
+/// Processors without room for the smallest item never take one (free memory only shrinks
+/// here), so the lists that look for room now leave them out: on a full cluster that is most
+/// of them. Where streams are kept apart, `by_load` and `open_by_frees` hold only the processors
+/// open to any stream, and each stream's own processors are listed apart: an item looks at its
+/// own stream's few, never at every processor another stream holds.
+struct Lists {
+    class_of: Vec<usize>,
+    /// Per class, the processors with room open to any stream, by load.
+    by_load: Vec<BTreeSet<(i64, usize)>>,
+    /// The processors with room that serve a stream, per stream.
+    stream_procs: BTreeMap<GroupId, Vec<usize>>,
+    /// Per class, every processor by when it frees up (for waiting), and those open to any
+    /// stream; empty without a reservation. Reserved processors drop out of both for the rest
+    /// of the round, and processors a stream took drop out of the open ones, so the scans skip
+    /// them in constant time.
+    by_frees: Vec<Thinning>,
+    open_by_frees: Vec<Thinning>,
+}
+
+impl Lists {
+    fn new(
+        items: &[Item],
+        loads: &[f64],
+        room: &Room,
+        reservation: Option<&Reservation>,
+        class_of: Vec<usize>,
+    ) -> Lists {
+        let m = loads.len();
+        let classes = items[0].cost.classes().len();
+        let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
+        let roomy = |p: usize| room.free_memory[p] + 1e-9 >= smallest;
+        let open = |p: usize| roomy(p) && room.is_open(p);
+        let mut by_load = vec![BTreeSet::new(); classes];
+        let mut stream_procs: BTreeMap<GroupId, Vec<usize>> = BTreeMap::new();
+        for p in (0..m).filter(|&p| roomy(p)) {
+            if open(p) {
+                by_load[class_of[p]].insert((order_key(loads[p]), p));
+            }
+            if let Some(s) = room.stream_of(p) {
+                stream_procs.entry(s).or_default().push(p);
+            }
+        }
+        let (mut by_frees, mut open_by_frees) = (Vec::new(), Vec::new());
+        if let Some(r) = reservation {
+            let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
+            for p in 0..m {
+                by[class_of[p]].push(p);
+            }
+            for procs in &mut by {
+                procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
+            }
+            let open_only = |procs: &Vec<usize>| procs.iter().copied().filter(|&p| open(p)).collect();
+            open_by_frees = by.iter().map(|procs| Thinning::new(open_only(procs), m)).collect();
+            by_frees = by.into_iter().map(|procs| Thinning::new(procs, m)).collect();
+        }
+        Lists { class_of, by_load, stream_procs, by_frees, open_by_frees }
+    }
+
+    /// The processors that serve `item`'s stream (not open to every stream).
+    fn own_stream(&self, item: &Item) -> &[usize] {
+        item.stream.and_then(|s| self.stream_procs.get(&s)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Keeps `p` for a waiting item: no later item may take it this round.
+    fn reserve(&mut self, p: usize, reserved: &mut [bool], loads: &[f64]) {
+        reserved[p] = true;
+        let c = self.class_of[p];
+        self.by_load[c].remove(&(order_key(loads[p]), p));
+        for thinning in [&mut self.by_frees, &mut self.open_by_frees] {
+            if let Some(list) = thinning.get_mut(c) {
+                list.drop_proc(p);
+            }
+        }
+    }
+
+    /// An item landed on `p`, whose load went from `old` to `new`: `p` moves in the lists by
+    /// load, and leaves those it no longer belongs to.
+    fn took(&mut self, p: usize, old: f64, new: f64, room: &Room) {
+        let c = self.class_of[p];
+        let listed = self.by_load[c].remove(&(order_key(old), p));
+        if room.is_open(p) {
+            if listed {
+                self.by_load[c].insert((order_key(new), p));
+            }
+        } else {
+            if let Some(list) = self.open_by_frees.get_mut(c) {
+                list.drop_proc(p);
+            }
+            if let (true, Some(s)) = (listed, room.stream_of(p)) {
+                // No longer open to every stream: from now on only its own stream's items look.
+                self.stream_procs.entry(s).or_default().push(p);
+            }
+        }
+    }
 }
 
 /// Processors in a fixed order from which some drop out for the rest of a round: a scan for
