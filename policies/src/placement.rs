@@ -230,6 +230,9 @@ pub struct Placing {
 /// Decisions that start every pending task that fits now.
 pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<Decision> {
     let Placing { cap, improve: improve_rounds, balance, colocate } = how;
+    if view.state.pending.is_empty() {
+        return Vec::new();
+    }
     let problem = view.problem;
     let nprocs = problem.processors.len();
     let free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
