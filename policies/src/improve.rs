@@ -72,10 +72,10 @@ pub fn improve(
             }
         }
         let Some(x) = best else { return };
-        for &i in &x.out {
+        for &i in x.out.ids() {
             shift(items, i, top, x.to, placement, loads, room, &mut on);
         }
-        for &j in &x.back {
+        for &j in x.back.ids() {
             shift(items, j, x.to, top, placement, loads, room, &mut on);
         }
         subsets[top] = None;
@@ -88,8 +88,8 @@ pub fn improve(
 #[derive(Debug)]
 struct Exchange {
     to: usize,
-    out: Vec<usize>,
-    back: Vec<usize>,
+    out: Subset,
+    back: Subset,
     new_max: f64,
 }
 
@@ -103,7 +103,7 @@ struct Pair<'a> {
 }
 
 /// A set of at most two items of one processor: their summed cost.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Subset {
     cost: f64,
     ids: [usize; 2],
@@ -111,6 +111,12 @@ struct Subset {
 }
 
 impl Subset {
+    const EMPTY: Subset = Subset { cost: 0.0, ids: [0, 0], len: 0 };
+
+    fn one(i: usize, cost: f64) -> Subset {
+        Subset { cost, ids: [i, 0], len: 1 }
+    }
+
     fn ids(&self) -> &[usize] {
         &self.ids[..self.len]
     }
@@ -124,9 +130,9 @@ impl Pair<'_> {
     /// The empty set, each item, and (on processors with few items) each pair, by cost.
     fn subsets(&self, on: &[usize], proc: usize) -> Vec<Subset> {
         let cost = |i: usize| self.items[i].cost[proc].expect("placed where it runs");
-        let mut subsets = vec![Subset { cost: 0.0, ids: [0, 0], len: 0 }];
+        let mut subsets = vec![Subset::EMPTY];
         for (a, &i) in on.iter().enumerate() {
-            subsets.push(Subset { cost: cost(i), ids: [i, 0], len: 1 });
+            subsets.push(Subset::one(i, cost(i)));
             if on.len() <= PAIRS_UP_TO {
                 for &j in &on[a + 1..] {
                     subsets.push(Subset { cost: cost(i) + cost(j), ids: [i, j], len: 2 });
@@ -163,7 +169,7 @@ impl Pair<'_> {
                 best = Some((new_max, *out, *back));
             }
         }
-        best.map(|(new_max, out, back)| Exchange { to: q, out: out.ids().to_vec(), back: back.ids().to_vec(), new_max })
+        best.map(|(new_max, out, back)| Exchange { to: q, out, back, new_max })
     }
 
     /// The best single move or swap with `q` when costs differ between the two processors.
@@ -171,21 +177,21 @@ impl Pair<'_> {
         let (lt, lq) = (self.loads[self.top], self.loads[q]);
         let items = self.items;
         let mut best: Option<Exchange> = None;
-        let mut consider = |new_max: f64, out: usize, back: Option<usize>| {
+        let mut consider = |new_max: f64, out: Subset, back: Subset| {
             if best.as_ref().is_none_or(|b| new_max < b.new_max) {
-                best = Some(Exchange { to: q, out: vec![out], back: back.into_iter().collect(), new_max });
+                best = Some(Exchange { to: q, out, back, new_max });
             }
         };
         for &i in on_top {
             let ci = items[i].cost[self.top].expect("placed where it runs");
             let Some(ciq) = items[i].cost[q] else { continue };
             if self.fits(&[i], &[], q) {
-                consider((lt - ci).max(lq + ciq), i, None);
+                consider((lt - ci).max(lq + ciq), Subset::one(i, ci), Subset::EMPTY);
             }
             for &j in on_q {
                 let (Some(cj), Some(cjt)) = (items[j].cost[q], items[j].cost[self.top]) else { continue };
                 if self.fits(&[i], &[j], q) {
-                    consider((lt - ci + cjt).max(lq - cj + ciq), i, Some(j));
+                    consider((lt - ci + cjt).max(lq - cj + ciq), Subset::one(i, ci), Subset::one(j, cj));
                 }
             }
         }

@@ -48,8 +48,12 @@ pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Optio
             None => low = capacity,
         }
     }
-    best.filter(|(_, l, _)| l.iter().copied().fold(0.0, f64::max) < upper)
+    let (placement, loads, room) = best.filter(|(_, l, _)| l.iter().copied().fold(0.0, f64::max) < upper)?;
+    Some((placement.into_iter().map(|p| p.map(|p| vec![p])).collect(), loads, room))
 }
+
+/// One processor per placed item (the search tries many packings and keeps one).
+type Packed = (Vec<Option<usize>>, Vec<f64>, Room);
 
 fn first_fit_decreasing(
     order: &[usize],
@@ -58,7 +62,7 @@ fn first_fit_decreasing(
     loads: &[f64],
     room: &Room,
     capacity: f64,
-) -> Option<Packing> {
+) -> Option<Packed> {
     let mut loads = loads.to_vec();
     let mut room = room.clone();
     let mut placement = vec![None; items.len()];
@@ -66,7 +70,7 @@ fn first_fit_decreasing(
         let p = (0..loads.len()).find(|&p| loads[p] + sizes[i] <= capacity && room.fits(&items[i], p))?;
         loads[p] += sizes[i];
         room.take(&items[i], p);
-        placement[i] = Some(vec![p]);
+        placement[i] = Some(p);
     }
     Some((placement, loads, room))
 }

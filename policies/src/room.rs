@@ -192,9 +192,9 @@ impl Room {
         }
         let Some(serving) = &self.serving else { return true };
         let after_ok = |p: usize, leaving: &[usize], arriving: &[usize]| {
-            let arriving: Vec<GroupId> = arriving.iter().filter_map(|&i| items[i].stream).collect();
-            let Some(&first) = arriving.first() else { return true };
-            if arriving.iter().any(|&s| s != first) {
+            let mut streams = arriving.iter().filter_map(|&i| items[i].stream);
+            let Some(first) = streams.next() else { return true };
+            if streams.any(|s| s != first) {
                 return false;
             }
             match serving[p] {
