@@ -38,6 +38,9 @@ pub fn improve(
     // Sorted subsets of each processor's items (with the empty set), kept until an exchange
     // changes the processor: a round changes two processors, so most survive.
     let mut subsets: Vec<Option<Vec<Subset>>> = vec![None; loads.len()];
+    // Items that cost the same on every processor (P||Cmax, and every cluster of one type)
+    // cost the same on any two: no pair needs checking.
+    let uniform = items.iter().all(|it| it.cost.classes().iter().all(|c| *c == it.cost.classes()[0]));
     for _ in 0..max_rounds {
         let Some(top) = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a))) else {
             return;
@@ -51,7 +54,7 @@ pub fn improve(
         let pair = Pair { items, loads, room, top, tol: 1e-9 * peak.max(1.0) };
         let mut best: Option<Exchange> = None;
         for q in (0..loads.len()).filter(|&q| q != top && !reserved[q]) {
-            let found = if pair.same_costs(&on[top], &on[q], q) {
+            let found = if uniform || pair.same_costs(&on[top], &on[q], q) {
                 for p in [top, q] {
                     if subsets[p].is_none() {
                         subsets[p] = Some(pair.subsets(&on[p], p));
