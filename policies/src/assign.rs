@@ -38,6 +38,12 @@ impl Item {
         self.cost.classes().iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
     }
 
+    /// Whether it costs the same on every processor (runs nowhere counting as the same).
+    pub(crate) fn costs_the_same_everywhere(&self) -> bool {
+        let classes = self.cost.classes();
+        classes.iter().all(|c| *c == classes[0])
+    }
+
     /// What the item costs on each processor of `procs`: a gang runs at its slowest member's pace.
     fn cost_on(&self, procs: &[usize]) -> f64 {
         procs.iter().map(|&p| self.cost[p].unwrap_or(f64::INFINITY)).fold(0.0, f64::max)

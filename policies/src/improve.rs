@@ -40,7 +40,7 @@ pub fn improve(
     let mut subsets: Vec<Option<Vec<Subset>>> = vec![None; loads.len()];
     // Items that cost the same on every processor (P||Cmax, and every cluster of one type)
     // cost the same on any two: no pair needs checking.
-    let uniform = items.iter().all(|it| it.cost.classes().iter().all(|c| *c == it.cost.classes()[0]));
+    let uniform = items.iter().all(Item::costs_the_same_everywhere);
     for _ in 0..max_rounds {
         let Some(top) = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a))) else {
             return;

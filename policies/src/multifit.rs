@@ -22,7 +22,7 @@ pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Optio
     let mut sizes = Vec::with_capacity(items.len());
     for item in items {
         let first = item.cost.classes().first().copied().flatten()?;
-        if item.gang != 1 || item.cost.classes().iter().any(|c| *c != Some(first)) {
+        if item.gang != 1 || !item.costs_the_same_everywhere() {
             return None;
         }
         sizes.push(first);

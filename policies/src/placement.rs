@@ -147,16 +147,15 @@ pub fn arrival_beyond_window(event: &Event, view: &View, colocate: Colocate) -> 
 /// included.)
 fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     let problem = view.problem;
-    let processors = 0..problem.processors.len();
     let open = match colocate {
-        Colocate::Any => processors.len(),
-        Colocate::Stream => processors.clone().filter(|&p| view.state.processors[p].tasks.is_empty()).count(),
+        Colocate::Any => problem.processors.len(),
+        Colocate::Stream => idle_processors(view).len(),
     };
     let window = window_len(open);
     if view.state.pending.len() <= window {
         return false;
     }
-    let total_free: f64 = processors.map(|p| view.free_memory(p)).sum();
+    let total_free: f64 = (0..problem.processors.len()).map(|p| view.free_memory(p)).sum();
     // The round's window ends at the first task past the floor by which the tasks so far claim
     // more memory than is free; claims only grow, so a task is beyond it exactly when that
     // holds at the task itself, or earlier. The task that arrived is normally the newest, and
@@ -260,10 +259,9 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // A single task needs one processor: the most free memory where it may go decides.
     let most_free_single = match colocate {
         Colocate::Any => free_open.first().copied(),
-        Colocate::Stream => (0..nprocs)
-            .filter(|&p| room.is_open(p) || room.stream_of(p) == Some(SELF_CONTAINED))
-            .map(|p| free_memory[p])
-            .reduce(f64::max),
+        Colocate::Stream => {
+            (0..nprocs).filter(|&p| room.admits(Some(SELF_CONTAINED), p)).map(|p| free_memory[p]).reduce(f64::max)
+        }
     };
     let most_free = free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as

@@ -59,16 +59,8 @@ pub fn run(args: SpeedArgs) -> Result<()> {
         for policy in &policies {
             eprintln!("running {policy} on {tasks} tasks ...");
             let out = Command::new(&exe)
-                .args([
-                    "bench",
-                    "speed",
-                    "--processors",
-                    &args.processors.to_string(),
-                    "--seed",
-                    &args.seed.to_string(),
-                ])
-                .arg("--one")
-                .arg(format!("{tasks}:{policy}"))
+                .args(["bench", "speed", "--processors", &args.processors.to_string()])
+                .args(["--seed", &args.seed.to_string(), "--one", &format!("{tasks}:{policy}")])
                 .output()
                 .context("running a measurement")?;
             if !out.status.success() {
