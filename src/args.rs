@@ -65,7 +65,8 @@ pub struct ExecArgs {
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Makespan gap to the optimum on the standard P||Cmax classes (França et al. uniform,
-    /// Frangioni et al. non-uniform), solved exactly by branch and bound where it can be
+    /// Frangioni et al. non-uniform, the sets E1-E4), solved exactly by branch and bound where
+    /// it can be
     Quality(QualityArgs),
     /// Simulator speed and peak memory on synthetic workloads of growing size, per policy
     Speed(SpeedArgs),
@@ -125,6 +126,9 @@ pub struct QualityArgs {
     /// Policies to measure [default: lpt min-makespan]
     #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
     pub policies: Vec<String>,
+    /// Instance families: the França/Frangioni grid and the sets E1-E4
+    #[arg(long, value_delimiter = ',', default_values_t = FamilyArg::ALL, value_name = "F,..")]
+    pub families: Vec<FamilyArg>,
     /// Instances per class and size
     #[arg(long, default_value_t = 10)]
     pub seeds: u64,
@@ -155,6 +159,42 @@ pub struct WorkloadArgs {
     /// Let policies see the actual compute durations (the reference for re-estimation)
     #[arg(long)]
     pub clairvoyant: bool,
+}
+
+/// A published P||Cmax instance family (see `coprep_traces::pcmax`).
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum FamilyArg {
+    /// Uniform and non-uniform classes, 5-25 machines, 10-1,000 jobs
+    Grid,
+    /// 3-5 machines, 2, 3 or 5 jobs per machine, U{1..20} and U{20..50}
+    E1,
+    /// 2-10 machines, 10-100 jobs, U{100..800}
+    E2,
+    /// 3-10 machines, 3m+1 to 5m+2 jobs, U{1..100} and U{100..200}
+    E3,
+    /// 2 machines and 10 jobs, 3 machines and 9 jobs, six ranges
+    E4,
+}
+
+impl FamilyArg {
+    pub const ALL: [FamilyArg; 5] = [FamilyArg::Grid, FamilyArg::E1, FamilyArg::E2, FamilyArg::E3, FamilyArg::E4];
+
+    pub fn family(self) -> coprep_traces::pcmax::Family {
+        use coprep_traces::pcmax::Family;
+        match self {
+            FamilyArg::Grid => Family::Grid,
+            FamilyArg::E1 => Family::E1,
+            FamilyArg::E2 => Family::E2,
+            FamilyArg::E3 => Family::E3,
+            FamilyArg::E4 => Family::E4,
+        }
+    }
+}
+
+impl std::fmt::Display for FamilyArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.to_possible_value().expect("no skipped variants").get_name())
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -231,15 +231,21 @@ fn clairvoyant_runs_leave_reestimate_nothing_to_learn() {
 #[test]
 fn bench_quality_reports_gaps_and_writes_rows() {
     let csv = scratch("bench-quality").join("quality.csv");
-    let out = coprep(&["bench", "quality", "--seeds", "1", "--max-jobs", "10", "--out", csv.to_str().unwrap()]);
+    let args = ["bench", "quality", "--families", "grid,e4", "--seeds", "1", "--max-jobs", "10", "--out"];
+    let out = coprep(&[&args[..], &[csv.to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("min-makespan mean") && text.contains("uniform[1,100]") && text.contains("all"), "{text}");
-    // 6 classes × (m=5, n=10) × 1 seed × 2 policies, each a proven optimum at n = 10.
+    for row in ["uniform[1,100]", "E4", "grid", "E1-E4", "all"] {
+        assert!(text.lines().any(|l| l.starts_with(row)), "no {row} row: {text}");
+    }
+    assert!(text.contains("min-makespan mean"), "{text}");
+    // Grid: 6 classes at (m=5, n=10); E4: 6 ranges at (2, 10) and at (3, 9); 1 seed, 2 policies.
+    // Each a proven optimum at n = 10.
     let mut reader = csv::Reader::from_path(&csv).unwrap();
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(records.len(), 6 * 2);
-    assert!(records.iter().all(|r| &r[5] == "true" && r[0].contains('[')), "{records:?}");
+    assert_eq!(records.len(), (6 + 12) * 2);
+    assert_eq!(records.iter().filter(|r| &r[0] == "E4").count(), 12 * 2);
+    assert!(records.iter().all(|r| &r[6] == "true" && r[1].contains('[')), "{records:?}");
 }
 
 #[test]

@@ -11,6 +11,18 @@
 //! each with `a = 1` and `b ∈ {100, 1000, 10000}`, on `m ∈ {5, 10, 25}` machines and
 //! `n ∈ {10, 50, 100, 500, 1000}` jobs with `n > m` (the grid of Dell'Amico, Iori, Martello and
 //! Monaci, 2008).
+//!
+//! And the experiment sets E1–E4 of the P||Cmax literature (the ones our issue tracker names
+//! after Berndt et al.), with the parameters a public P||Cmax benchmark generator gives them,
+//! all uniform `U{a..b}`. They pair few jobs per machine with narrow ranges, where LPT is
+//! furthest from the optimum:
+//! - E1: `m ∈ {3, 4, 5}`, `n ∈ {2m, 3m, 5m}`, `U{1..20}` and `U{20..50}`;
+//! - E2: `m ∈ {2, 3}` with `n ∈ {10, 30, 50, 100}`, and `m ∈ {4, 6, 8, 10}` with
+//!   `n ∈ {30, 50, 100}`, `U{100..800}`;
+//! - E3: `m ∈ {3, 5, 8, 10}`, `n ∈ {3m+1, 3m+2, 4m+1, 4m+2, 5m+1, 5m+2}`, `U{1..100}` and
+//!   `U{100..200}`;
+//! - E4: `(m, n) ∈ {(2, 10), (3, 9)}`, `U{1..20}`, `U{20..50}`, `U{1..100}`, `U{50..100}`,
+//!   `U{100..200}` and `U{100..800}`.
 
 use crate::model::{Actuals, Cluster, Dataset, Pipeline, ProcessorSpec, Task, Workload};
 use rand::rngs::StdRng;
@@ -53,6 +65,89 @@ pub fn published_sizes() -> Vec<(usize, usize)> {
         }
     }
     sizes
+}
+
+/// Which published family an instance belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// França et al.'s and Frangioni et al.'s classes on Dell'Amico et al.'s grid.
+    Grid,
+    E1,
+    E2,
+    E3,
+    E4,
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::Grid => "grid",
+            Family::E1 => "E1",
+            Family::E2 => "E2",
+            Family::E3 => "E3",
+            Family::E4 => "E4",
+        })
+    }
+}
+
+/// One cell of a published family: `jobs` jobs of `class` on `machines` machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    pub family: Family,
+    pub class: Class,
+    pub machines: usize,
+    pub jobs: usize,
+}
+
+/// Every cell of `family`, in the order the literature lists them.
+pub fn cells(family: Family) -> Vec<Cell> {
+    let u = |a, b| Class::Uniform { a, b };
+    let mut cells = Vec::new();
+    let mut add = |machines: usize, jobs: usize, classes: &[Class]| {
+        for &class in classes {
+            cells.push(Cell { family, class, machines, jobs });
+        }
+    };
+    match family {
+        Family::Grid => {
+            for class in published_classes() {
+                for (m, n) in published_sizes() {
+                    add(m, n, &[class]);
+                }
+            }
+        }
+        Family::E1 => {
+            for m in [3, 4, 5] {
+                for k in [2, 3, 5] {
+                    add(m, k * m, &[u(1, 20), u(20, 50)]);
+                }
+            }
+        }
+        Family::E2 => {
+            for (ms, ns) in [(&[2, 3][..], &[10, 30, 50, 100][..]), (&[4, 6, 8, 10][..], &[30, 50, 100][..])] {
+                for &m in ms {
+                    for &n in ns {
+                        add(m, n, &[u(100, 800)]);
+                    }
+                }
+            }
+        }
+        Family::E3 => {
+            for m in [3, 5, 8, 10] {
+                for k in [3, 4, 5] {
+                    for extra in [1, 2] {
+                        add(m, k * m + extra, &[u(1, 100), u(100, 200)]);
+                    }
+                }
+            }
+        }
+        Family::E4 => {
+            let classes = [u(1, 20), u(20, 50), u(1, 100), u(50, 100), u(100, 200), u(100, 800)];
+            add(2, 10, &classes);
+            add(3, 9, &classes);
+        }
+    }
+    cells
 }
 
 /// `n` processing times of `class`, seeded.
@@ -140,6 +235,18 @@ mod tests {
         // Three equal long jobs on two machines: two must share → 20.
         assert_eq!(lower_bound(&[10, 10, 10], 2), 20);
         assert_eq!(lower_bound(&[7], 3), 7);
+    }
+
+    #[test]
+    fn the_e_families_by_hand() {
+        // E1: 3 m × 3 n × 2 ranges; E2: 2 × 4 + 4 × 3; E3: 4 m × 6 n × 2 ranges; E4: 2 × 6.
+        let counts: Vec<usize> = [Family::E1, Family::E2, Family::E3, Family::E4].map(|f| cells(f).len()).into();
+        assert_eq!(counts, [18, 20, 48, 12]);
+        assert_eq!(cells(Family::Grid).len(), 6 * 13);
+        let e3 = cells(Family::E3);
+        assert_eq!((e3[0].machines, e3[0].jobs, e3[0].class), (3, 10, Class::Uniform { a: 1, b: 100 }));
+        assert_eq!((e3[47].machines, e3[47].jobs, e3[47].class), (10, 52, Class::Uniform { a: 100, b: 200 }));
+        assert!(cells(Family::E1).iter().all(|c| [2, 3, 5].contains(&(c.jobs / c.machines))));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use crate::args::QualityArgs;
 use crate::commands::percent;
 use crate::table;
 use anyhow::{Context, Result};
-use coprep_sim::quality::{evaluate, grid, InstanceResult};
+use coprep_sim::quality::{evaluate, instances, InstanceResult};
+use coprep_traces::pcmax::Family;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -19,7 +20,10 @@ pub fn run(args: QualityArgs) -> Result<()> {
     for spec in &policies {
         coprep_policies::parse_policy(spec)?;
     }
-    let mut instances = grid(args.seeds);
+    let mut families: Vec<Family> = args.families.iter().map(|f| f.family()).collect();
+    families.sort_unstable();
+    families.dedup();
+    let mut instances = instances(&families, args.seeds);
     if let Some(max) = args.max_jobs {
         instances.retain(|i| i.jobs <= max);
     }
@@ -43,8 +47,9 @@ pub fn run(args: QualityArgs) -> Result<()> {
     Ok(())
 }
 
-/// Per class, then per size, then overall: mean and maximum gap of every policy, how many
-/// references are proven optima, and the slowest first decision.
+/// Per grid class and E family, then per grid size, then per family and overall: mean and
+/// maximum gap of every policy, how many references are proven optima, and the slowest first
+/// decision.
 fn print_summary(results: &[InstanceResult], policies: &[String]) {
     let mut header = vec!["instances".to_string(), "n".into(), "proven".into()];
     for p in policies {
@@ -64,19 +69,26 @@ fn print_summary(results: &[InstanceResult], policies: &[String]) {
         cells
     };
     let mut rows = Vec::new();
-    let mut classes: Vec<String> = results.iter().map(|r| r.instance.class.to_string()).collect();
-    classes.dedup();
-    for class in &classes {
-        let rs: Vec<&InstanceResult> = results.iter().filter(|r| &r.instance.class.to_string() == class).collect();
-        rows.push(row(class.clone(), &rs));
+    let mut labels: Vec<String> = results.iter().map(|r| r.instance.label()).collect();
+    labels.dedup();
+    for label in &labels {
+        let rs: Vec<&InstanceResult> = results.iter().filter(|r| &r.instance.label() == label).collect();
+        rows.push(row(label.clone(), &rs));
     }
-    let mut sizes: Vec<(usize, usize)> = results.iter().map(|r| (r.instance.machines, r.instance.jobs)).collect();
+    // Sizes only for the grid: the E families have dozens of small ones, summarised above.
+    let grid: Vec<&InstanceResult> = results.iter().filter(|r| r.instance.family == Family::Grid).collect();
+    let mut sizes: Vec<(usize, usize)> = grid.iter().map(|r| (r.instance.machines, r.instance.jobs)).collect();
     sizes.sort_unstable();
     sizes.dedup();
     for (m, n) in sizes {
         let rs: Vec<&InstanceResult> =
-            results.iter().filter(|r| (r.instance.machines, r.instance.jobs) == (m, n)).collect();
+            grid.iter().copied().filter(|r| (r.instance.machines, r.instance.jobs) == (m, n)).collect();
         rows.push(row(format!("m={m} n={n}"), &rs));
+    }
+    let e: Vec<&InstanceResult> = results.iter().filter(|r| r.instance.family != Family::Grid).collect();
+    if !grid.is_empty() && !e.is_empty() {
+        rows.push(row("grid".into(), &grid));
+        rows.push(row("E1-E4".into(), &e));
     }
     rows.push(row("all".into(), &results.iter().collect::<Vec<_>>()));
     print!("{}", table::render(&header_refs, &rows));
@@ -88,14 +100,16 @@ fn print_summary(results: &[InstanceResult], policies: &[String]) {
 }
 
 fn csv_rows(results: &[InstanceResult], policies: &[String]) -> String {
-    let mut out = String::from("class,machines,jobs,seed,reference,proven,lower_bound,policy,makespan,gap,decide_s\n");
+    let mut out =
+        String::from("family,class,machines,jobs,seed,reference,proven,lower_bound,policy,makespan,gap,decide_s\n");
     for r in results {
         let i = &r.instance;
         for (k, p) in policies.iter().enumerate() {
             let pr = &r.policies[k];
             let _ = writeln!(
                 out,
-                "\"{}\",{},{},{},{},{},{},\"{}\",{},{:.6},{:.6}",
+                "{},\"{}\",{},{},{},{},{},{},\"{}\",{},{:.6},{:.6}",
+                i.family,
                 i.class,
                 i.machines,
                 i.jobs,
