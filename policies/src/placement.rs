@@ -12,7 +12,7 @@ use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
 use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
 use coprep_traces::Problem;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What the placement balances.
@@ -285,45 +285,38 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
         .collect();
     // Where streams are kept apart, a task may also join the processors of a live stream of its
-    // dataset: their free memory, most first, for the datasets in the window.
-    let joinable: BTreeMap<usize, Vec<f64>> = match colocate {
-        Colocate::Any => BTreeMap::new(),
-        Colocate::Stream => {
-            let datasets: BTreeSet<usize> = pending.iter().map(|&t| problem.tasks[t].dataset).collect();
-            let free_of = |members: &[usize]| {
-                let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
-                sorted_desc(procs.map(|&p| free_memory[p]).collect())
-            };
-            datasets.into_iter().filter_map(|d| Some((d, free_of(live.get(&d)?)))).collect()
+    // dataset: their free memory, most first, gathered for a dataset only when a task of it
+    // cannot start a new stream.
+    let free_to_join = |dataset: usize| match (colocate, live.get(&dataset)) {
+        (Colocate::Stream, Some(members)) => {
+            let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
+            sorted_desc(procs.map(|&p| free_memory[p]).collect())
         }
+        _ => Vec::new(),
     };
+    let mut joinable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     // Only tasks that could start now are planned (each alone fits the free memory of enough
     // processors), and the oldest that could not, which keeps a reservation: in a congested
     // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
     // every processor each.
-    let fits_now = |t: usize| {
+    let mut head_kept = false;
+    let mut any_fits = false;
+    let mut planned = Vec::with_capacity(pending.len());
+    for t in pending {
         let task = &problem.tasks[t];
         let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
         let fits_new = match task.gang {
             1 => most_free_single.is_some_and(|f| f + 1e-9 >= task.memory_gb),
             _ => fits_in(&free_open),
         };
-        fits_new || joinable.get(&task.dataset).is_some_and(|f| fits_in(f))
-    };
-    let mut head_kept = false;
-    let mut any_fits = false;
-    let pending: Vec<usize> = pending
-        .into_iter()
-        .filter(|&t| {
-            let fits = fits_now(t);
-            any_fits |= fits;
-            fits || {
-                let keep = !head_kept;
-                head_kept = true;
-                keep
-            }
-        })
-        .collect();
+        let fits = fits_new || fits_in(joinable.entry(task.dataset).or_insert_with(|| free_to_join(task.dataset)));
+        any_fits |= fits;
+        if fits || !head_kept {
+            head_kept |= !fits;
+            planned.push(t);
+        }
+    }
+    let pending = planned;
     // With nothing that could start, the round would only renew the head's reservation, which
     // binds nothing when nothing else is placed.
     if !any_fits {
