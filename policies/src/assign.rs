@@ -77,7 +77,8 @@ pub fn lpt(
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
     let m = loads.len();
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
+    order
+        .sort_unstable_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
     let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
     let mut reserved = vec![false; m];
     let Some(first) = items.first() else { return (placement, reserved) };
@@ -140,7 +141,7 @@ pub fn lpt(
             if let Some(r) = reserving.take() {
                 let mut able: Vec<usize> =
                     (0..m).filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory).collect();
-                able.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
+                able.sort_unstable_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
                 for &p in able.iter().take(gang) {
                     lists.reserve(p, &mut reserved, loads);
                 }
@@ -229,7 +230,7 @@ impl Lists {
                 by[class_of[p]].push(p);
             }
             for procs in &mut by {
-                procs.sort_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
+                procs.sort_unstable_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
             }
             let open_only = |procs: &Vec<usize>| procs.iter().copied().filter(|&p| open(p)).collect();
             open_by_frees = by.iter().map(|procs| Thinning::new(open_only(procs), m)).collect();
@@ -339,7 +340,7 @@ fn smallest_first(entries: &mut [(f64, usize)], k: usize) {
         entries.select_nth_unstable_by(k - 1, by);
     }
     let k = k.min(entries.len());
-    entries[..k].sort_by(by);
+    entries[..k].sort_unstable_by(by);
 }
 
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can
@@ -349,7 +350,7 @@ fn smallest_first(entries: &mut [(f64, usize)], k: usize) {
 /// run it.
 pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[(usize, f64)]) -> Vec<(usize, f64)> {
     let mut able: Vec<(f64, usize, f64)> = per_unit.iter().map(|&(p, c)| (loads[p], p, c)).collect();
-    able.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    able.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     if able.is_empty() {
         return Vec::new();
     }
@@ -383,7 +384,7 @@ pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[(usize, f64)]) -> V
             shares.push((p, share));
         }
     }
-    shares.sort_by_key(|s| s.0);
+    shares.sort_unstable_by_key(|s| s.0);
     shares
 }
 

@@ -28,7 +28,7 @@ pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Optio
         sizes.push(first);
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
     let total: f64 = sizes.iter().sum::<f64>() + loads.iter().sum::<f64>();
     let least = loads.iter().copied().fold(f64::INFINITY, f64::min);
     let biggest = order.first().map_or(0.0, |&i| sizes[i]);

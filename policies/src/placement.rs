@@ -226,6 +226,11 @@ pub struct Placing {
     pub colocate: Colocate,
 }
 
+/// Whether at least `n` of the processors whose free memory `free` lists have `memory` free.
+fn has_room(free: impl Iterator<Item = f64>, n: usize, memory: f64) -> bool {
+    free.filter(|&f| f + 1e-9 >= memory).take(n).count() >= n
+}
+
 /// Decisions that start every pending task that fits now.
 pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<Decision> {
     let Placing { cap, improve: improve_rounds, balance, colocate } = how;
@@ -244,21 +249,16 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     for g in view.state.groups.values() {
         live.entry(g.dataset).or_default().extend(&g.members);
     }
-    // Free memory, most first: what the window and the could-start-now test below read. A task
-    // of a new stream needs processors open to it (any processor, unless streams are kept
-    // apart); a single task may also go where only self-contained tasks run; and where streams
-    // are kept apart, a task may join the processors of a live stream of its dataset.
-    let sorted_desc = |mut v: Vec<f64>| {
-        v.sort_by(|a, b| b.total_cmp(a));
-        v
-    };
-    let free_open_unsorted: Vec<f64> = (0..nprocs).filter(|&p| room.is_open(p)).map(|p| free_memory[p]).collect();
-    // In processor order, as the window's memory test has always summed it.
-    let total_free: f64 = free_open_unsorted.iter().sum();
-    let free_open = sorted_desc(free_open_unsorted);
+    // Free memory where a new stream may start: what the window and the could-start-now test
+    // below read. A task of a new stream needs processors open to it (any processor, unless
+    // streams are kept apart); a single task may also go where only self-contained tasks run;
+    // and where streams are kept apart, a task may join the processors of a live stream of its
+    // dataset. In processor order, as the window's memory test has always summed it.
+    let free_open: Vec<f64> = (0..nprocs).filter(|&p| room.is_open(p)).map(|p| free_memory[p]).collect();
+    let total_free: f64 = free_open.iter().sum();
     // A single task needs one processor: the most free memory where it may go decides.
     let most_free_single = match colocate {
-        Colocate::Any => free_open.first().copied(),
+        Colocate::Any => free_open.iter().copied().reduce(f64::max),
         Colocate::Stream => {
             (0..nprocs).filter(|&p| room.admits(Some(SELF_CONTAINED), p)).map(|p| free_memory[p]).reduce(f64::max)
         }
@@ -285,16 +285,12 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
         .collect();
     // Where streams are kept apart, a task may also join the processors of a live stream of its
-    // dataset: their free memory, most first, gathered for a dataset only when a task of it
-    // cannot start a new stream.
-    let free_to_join = |dataset: usize| match (colocate, live.get(&dataset)) {
-        (Colocate::Stream, Some(members)) => {
-            let procs = members.iter().flat_map(|&t| view.state.tasks[t].processors.iter());
-            sorted_desc(procs.map(|&p| free_memory[p]).collect())
-        }
-        _ => Vec::new(),
+    // dataset (a processor counted once per member it holds).
+    let free_to_join = |dataset: usize| {
+        let members =
+            if colocate == Colocate::Stream { live.get(&dataset).map_or(&[][..], Vec::as_slice) } else { &[] };
+        members.iter().flat_map(|&t| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
     };
-    let mut joinable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     // Only tasks that could start now are planned (each alone fits the free memory of enough
     // processors), and the oldest that could not, which keeps a reservation: in a congested
     // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
@@ -304,12 +300,12 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let mut planned = Vec::with_capacity(pending.len());
     for t in pending {
         let task = &problem.tasks[t];
-        let fits_in = |free: &[f64]| free.get(task.gang as usize - 1).is_some_and(|&f| f + 1e-9 >= task.memory_gb);
-        let fits_new = match task.gang {
-            1 => most_free_single.is_some_and(|f| f + 1e-9 >= task.memory_gb),
-            _ => fits_in(&free_open),
+        let (gang, memory) = (task.gang as usize, task.memory_gb);
+        let fits_new = match gang {
+            1 => most_free_single.is_some_and(|f| f + 1e-9 >= memory),
+            _ => has_room(free_open.iter().copied(), gang, memory),
         };
-        let fits = fits_new || fits_in(joinable.entry(task.dataset).or_insert_with(|| free_to_join(task.dataset)));
+        let fits = fits_new || has_room(free_to_join(task.dataset), gang, memory);
         any_fits |= fits;
         if fits || !head_kept {
             head_kept |= !fits;

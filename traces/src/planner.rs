@@ -164,7 +164,7 @@ pub fn form_groups_by(
             g
         }));
     }
-    groups.sort_by_key(|g| g[0]);
+    groups.sort_unstable_by_key(|g| g[0]);
     groups
 }
 
