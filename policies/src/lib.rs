@@ -20,6 +20,7 @@
 
 pub mod assign;
 pub mod costs;
+pub mod differencing;
 pub mod event;
 pub mod exact;
 pub mod fifo;

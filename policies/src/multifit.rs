@@ -10,7 +10,7 @@ use crate::assign::Item;
 use crate::room::Room;
 
 /// Processors per item (`None`: not placed), and the loads and room after.
-type Packing = (Vec<Option<Vec<usize>>>, Vec<f64>, Room);
+pub type Packing = (Vec<Option<Vec<usize>>>, Vec<f64>, Room);
 
 /// Halvings of the capacity interval (its width ends below 2⁻²⁰ of the start).
 const STEPS: usize = 20;

@@ -5,6 +5,7 @@
 
 use crate::assign::{lpt, water_fill, Item, Reservation};
 use crate::costs::Costs;
+use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
 use crate::multifit::multifit;
@@ -486,7 +487,8 @@ fn processor_classes(problem: &Problem) -> (Arc<[usize]>, Vec<usize>) {
 }
 
 /// LPT, improved by exchanges; where every item fits now and costs the same everywhere, also
-/// MULTIFIT, improved the same way, and the better of the two. Updates `loads` and `room`.
+/// MULTIFIT and largest differencing, each improved the same way, and the best of them (LPT's on
+/// a tie). Updates `loads` and `room`.
 fn assign_items(
     items: &[Item],
     loads: &mut [f64],
@@ -502,14 +504,16 @@ fn assign_items(
     improve(items, &mut placement, loads, room, &reserved, improve_rounds);
     let makespan = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
     if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
-        if let Some((mut packed, mut packed_loads, mut packed_room)) =
-            multifit(items, &start_loads, &start_room, makespan(loads))
-        {
-            improve(items, &mut packed, &mut packed_loads, &mut packed_room, &reserved, improve_rounds);
-            if makespan(&packed_loads) < makespan(loads) {
-                loads.copy_from_slice(&packed_loads);
-                *room = packed_room;
-                return packed;
+        for other in [multifit, differencing] {
+            if let Some((mut packed, mut packed_loads, mut packed_room)) =
+                other(items, &start_loads, &start_room, makespan(loads))
+            {
+                improve(items, &mut packed, &mut packed_loads, &mut packed_room, &reserved, improve_rounds);
+                if makespan(&packed_loads) < makespan(loads) {
+                    loads.copy_from_slice(&packed_loads);
+                    *room = packed_room;
+                    placement = packed;
+                }
             }
         }
     }
