@@ -2,7 +2,8 @@
 //! minimises the estimated makespan. Pending tasks are grouped by the planner (at most `cap`
 //! consumers per stream), placed largest first where they finish earliest (LPT), then improved
 //! by moves and swaps off the most loaded processor (`improve` rounds at most) — so never worse
-//! than LPT on the same estimates. Each group's preprocessing is spread over the least loaded
+//! than LPT on the same estimates. Where the tasks cost the same everywhere, MULTIFIT,
+//! largest differencing and (for small rounds) a bounded search compete with it. Each group's preprocessing is spread over the least loaded
 //! processors. A processor serves one stream, or any number of tasks that depend on no other
 //! processor (`colocate=any`: anything that fits; see `room`).
 

@@ -4,6 +4,7 @@
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
 use crate::assign::{lpt, water_fill, Item, Reservation};
+use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
@@ -487,8 +488,9 @@ fn processor_classes(problem: &Problem) -> (Arc<[usize]>, Vec<usize>) {
 }
 
 /// LPT, improved by exchanges; where every item fits now and costs the same everywhere, also
-/// MULTIFIT and largest differencing, each improved the same way, and the best of them (LPT's on
-/// a tie). Updates `loads` and `room`.
+/// MULTIFIT and largest differencing, each improved the same way, and, for a small round, a
+/// bounded search below the best of them. Keeps the best (the earlier on a tie). Updates
+/// `loads` and `room`.
 fn assign_items(
     items: &[Item],
     loads: &mut [f64],
@@ -504,7 +506,7 @@ fn assign_items(
     improve(items, &mut placement, loads, room, &reserved, improve_rounds);
     let makespan = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
     if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
-        for other in [multifit, differencing] {
+        for other in [multifit, differencing, bounded_search] {
             if let Some((mut packed, mut packed_loads, mut packed_room)) =
                 other(items, &start_loads, &start_room, makespan(loads))
             {

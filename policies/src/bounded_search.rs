@@ -1,0 +1,192 @@
+//! A depth-first search for a better placement of a small round, stopped after a fixed number
+//! of nodes: where a few items share each processor and their times are small integers, one
+//! unit above the optimum is several percent, and the heuristics (LPT, MULTIFIT, differencing,
+//! exchanges) each miss it now and then. Within its budget the search finds the optimum of
+//! such a round, or proves the placement it was given optimal.
+//!
+//! It asks "does everything fit under `C`?" for `C` just below the best makespan known, as the
+//! branch and bound in [`crate::exact`] does, but over the processors' current loads and in
+//! real numbers. Only for rounds it can model exactly: items that cost the same on every
+//! processor and run on one, all of one stream that every processor admits, and memory for all
+//! of them on every processor, so that where an item goes constrains nothing else.
+
+use crate::assign::Item;
+use crate::multifit::Packing;
+use crate::room::Room;
+
+/// The largest round searched: the search is exponential, and beyond this the exchanges are
+/// close enough.
+pub const MAX_ITEMS: usize = 48;
+pub const MAX_PROCESSORS: usize = 32;
+
+/// Nodes per round: a fraction of a millisecond at the sizes above.
+pub const NODE_LIMIT: u64 = 20_000;
+
+/// A placement of every item with a makespan below `upper`, if the search finds one within
+/// its budget; `None` when the round does not qualify or nothing better is found.
+pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Option<Packing> {
+    let m = loads.len();
+    if items.is_empty() || items.len() > MAX_ITEMS || m == 0 || m > MAX_PROCESSORS {
+        return None;
+    }
+    let stream = items[0].stream;
+    let memory: f64 = items.iter().map(|it| it.memory).sum();
+    let unconstrained =
+        (0..m).all(|p| room.free_memory[p] + 1e-9 >= memory && (stream.is_none() || room.admits(stream, p)));
+    if !unconstrained || items.iter().any(|it| it.stream != stream) {
+        return None;
+    }
+    let mut sizes = Vec::with_capacity(items.len());
+    for item in items {
+        let first = item.cost.classes().first().copied().flatten()?;
+        if item.gang != 1 || !item.costs_the_same_everywhere() {
+            return None;
+        }
+        sizes.push(first);
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
+    let sorted: Vec<f64> = order.iter().map(|&i| sizes[i]).collect();
+    let total: f64 = sorted.iter().sum();
+    let least = loads.iter().copied().fold(f64::INFINITY, f64::min);
+    // Work already running where nothing can move it bounds the makespan too: a round whose
+    // peak is such work has nothing to search.
+    let peak = loads.iter().copied().fold(0.0, f64::max);
+    let bound = ((total + loads.iter().sum::<f64>()) / m as f64).max(least + sorted[0]).max(peak);
+    // Differences below this are rounding, not a better schedule.
+    let tol = 1e-9 * upper.abs().max(1.0);
+
+    let mut search =
+        Search { sizes: &sorted, loads: loads.to_vec(), on: vec![0; sorted.len()], nodes: 0, limit: NODE_LIMIT };
+    let mut best: Option<(Vec<usize>, f64)> = None;
+    let mut target = upper - tol;
+    while target + tol > bound && search.nodes < search.limit {
+        search.loads.copy_from_slice(loads);
+        if search.fits(0, target, total) != Some(true) {
+            break;
+        }
+        let makespan = search.loads.iter().copied().fold(0.0, f64::max);
+        best = Some((search.on.clone(), makespan));
+        target = makespan - tol;
+    }
+    let (on, _) = best?;
+    let mut placement = vec![None; items.len()];
+    let mut after = loads.to_vec();
+    let mut room = room.clone();
+    for (k, &i) in order.iter().enumerate() {
+        let p = on[k];
+        room.take(&items[i], p);
+        after[p] += sizes[i];
+        placement[i] = Some(vec![p]);
+    }
+    Some((placement, after, room))
+}
+
+struct Search<'a> {
+    /// Item sizes, largest first.
+    sizes: &'a [f64],
+    loads: Vec<f64>,
+    /// The processor of each item (in `sizes`' order) in the schedule found.
+    on: Vec<usize>,
+    nodes: u64,
+    limit: u64,
+}
+
+impl Search<'_> {
+    /// Whether items `k..` fit under `capacity` given the loads (`None`: out of nodes). On
+    /// success the loads and `on` hold the schedule.
+    fn fits(&mut self, k: usize, capacity: f64, remaining: f64) -> Option<bool> {
+        if k == self.sizes.len() {
+            return Some(true);
+        }
+        self.nodes += 1;
+        if self.nodes > self.limit {
+            return None;
+        }
+        // Room too small for the smallest item left is wasted.
+        let smallest = self.sizes[self.sizes.len() - 1];
+        let room: f64 = self.loads.iter().map(|&l| capacity - l).filter(|&r| r >= smallest).sum();
+        if room < remaining {
+            return Some(false);
+        }
+        let size = self.sizes[k];
+        // Fullest processor first (schedules turn up soon); one processor per distinct load.
+        let mut candidates: Vec<usize> = (0..self.loads.len()).filter(|&p| self.loads[p] + size <= capacity).collect();
+        candidates.sort_unstable_by(|&a, &b| self.loads[b].total_cmp(&self.loads[a]).then(a.cmp(&b)));
+        candidates.dedup_by(|a, b| self.loads[*a] == self.loads[*b]);
+        for p in candidates {
+            self.loads[p] += size;
+            self.on[k] = p;
+            match self.fits(k + 1, capacity, remaining - size) {
+                Some(false) => self.loads[p] -= size,
+                found_or_out => return found_or_out,
+            }
+        }
+        Some(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assign::tests::items;
+
+    fn makespan(loads: &[f64]) -> f64 {
+        loads.iter().copied().fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn finds_the_optimum_the_heuristics_miss() {
+        // Karmarkar and Karp's example: differencing gives 16 | 14, LPT 17; the optimum is
+        // 8+7 | 6+5+4 = 15 | 15.
+        let its = items(&[8.0, 7.0, 6.0, 5.0, 4.0], 2);
+        let free = Room::memory_only(vec![f64::INFINITY; 2]);
+        let (placement, loads, _) = bounded_search(&its, &[0.0, 0.0], &free, 16.0).expect("15 exists");
+        assert_eq!(loads, vec![15.0, 15.0]);
+        assert_eq!(placement[0], placement[1], "8 and 7 together");
+        // Nothing below the optimum: no answer.
+        assert!(bounded_search(&its, &[0.0, 0.0], &free, 15.0).is_none());
+    }
+
+    #[test]
+    fn works_over_current_loads() {
+        // Loads 4 and 0, items 5,3,2: 4+3 | 5+2 = 7 | 7 (LPT: 5 on the empty one, 3 and 2
+        // beside the 4 → 9 | 5).
+        let its = items(&[5.0, 3.0, 2.0], 2);
+        let free = Room::memory_only(vec![f64::INFINITY; 2]);
+        let (_, loads, _) = bounded_search(&its, &[4.0, 0.0], &free, 9.0).unwrap();
+        assert_eq!(makespan(&loads), 7.0);
+    }
+
+    #[test]
+    fn declines_rounds_it_cannot_model() {
+        let free = Room::memory_only(vec![f64::INFINITY; 2]);
+        let mut its = items(&[3.0, 2.0], 2);
+        its[0].cost = vec![Some(3.0), Some(6.0)].into();
+        assert!(bounded_search(&its, &[0.0, 0.0], &free, 100.0).is_none(), "costs differ");
+        let mut its = items(&[3.0, 2.0], 2);
+        its.iter_mut().for_each(|it| it.memory = 1.0);
+        assert!(bounded_search(&its, &[0.0, 0.0], &Room::memory_only(vec![1.0, 1.0]), 100.0).is_none(), "memory");
+        let its = items(&[1.0; MAX_ITEMS + 1], 2);
+        assert!(bounded_search(&its, &[0.0, 0.0], &free, 100.0).is_none(), "too many items");
+    }
+
+    #[test]
+    fn agrees_with_the_exact_solver_on_small_instances() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..200 {
+            let m: usize = rng.random_range(2..=4);
+            let n: usize = rng.random_range(m + 1..=10);
+            let p: Vec<u64> = (0..n).map(|_| rng.random_range(1..=20)).collect();
+            let optimum = crate::exact::branch_and_bound(&p, m, 1_000_000);
+            assert!(optimum.proven);
+            let sizes: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+            let its = items(&sizes, m);
+            let free = Room::memory_only(vec![f64::INFINITY; m]);
+            // From a bound above any schedule, the search must come down to the optimum.
+            let (_, loads, _) = bounded_search(&its, &vec![0.0; m], &free, sizes.iter().sum::<f64>() + 1.0).unwrap();
+            assert_eq!(makespan(&loads), optimum.makespan as f64, "{p:?} on {m}");
+        }
+    }
+}
