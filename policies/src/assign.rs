@@ -44,6 +44,18 @@ impl Item {
         classes.iter().all(|c| *c == classes[0])
     }
 
+    /// Each item's size, where every item runs on one processor and costs the same on every
+    /// processor (the P||Cmax case the packing heuristics model); else `None`.
+    pub(crate) fn uniform_sizes(items: &[Item]) -> Option<Vec<f64>> {
+        items
+            .iter()
+            .map(|item| match item.cost.classes().first() {
+                Some(&Some(size)) if item.gang == 1 && item.costs_the_same_everywhere() => Some(size),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// What the item costs on each processor of `procs`: a gang runs at its slowest member's pace.
     fn cost_on(&self, procs: &[usize]) -> f64 {
         procs.iter().map(|&p| self.cost[p].unwrap_or(f64::INFINITY)).fold(0.0, f64::max)
@@ -326,6 +338,11 @@ impl Thinning {
     }
 }
 
+/// The highest of `loads`: a placement's makespan (0 with none).
+pub(crate) fn peak(loads: &[f64]) -> f64 {
+    loads.iter().copied().fold(0.0, f64::max)
+}
+
 /// A key that orders floats as `total_cmp` does.
 fn order_key(x: f64) -> i64 {
     let bits = x.to_bits() as i64;
@@ -417,9 +434,9 @@ pub(crate) mod tests {
         let its = items(&[3.0, 3.0, 2.0, 2.0, 2.0], 2);
         let (mut loads, mut room) = (vec![0.0; 2], Room::memory_only(vec![f64::INFINITY; 2]));
         let (mut placement, reserved) = lpt(&its, &mut loads, &mut room, None);
-        assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 7.0);
+        assert_eq!(peak(&loads), 7.0);
         crate::improve::improve(&its, &mut placement, &mut loads, &mut room, &reserved, 100);
-        assert_eq!(loads.iter().cloned().fold(0.0, f64::max), 6.0);
+        assert_eq!(peak(&loads), 6.0);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! processor and run on one, all of one stream that every processor admits, and memory for all
 //! of them on every processor, so that where an item goes constrains nothing else.
 
-use crate::assign::Item;
+use crate::assign::{peak, Item};
 use crate::multifit::Packing;
 use crate::room::Room;
 
@@ -36,14 +36,7 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
     if !unconstrained || items.iter().any(|it| it.stream != stream) {
         return None;
     }
-    let mut sizes = Vec::with_capacity(items.len());
-    for item in items {
-        let first = item.cost.classes().first().copied().flatten()?;
-        if item.gang != 1 || !item.costs_the_same_everywhere() {
-            return None;
-        }
-        sizes.push(first);
-    }
+    let sizes = Item::uniform_sizes(items)?;
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
     let sorted: Vec<f64> = order.iter().map(|&i| sizes[i]).collect();
@@ -51,8 +44,7 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
     let least = loads.iter().copied().fold(f64::INFINITY, f64::min);
     // Work already running where nothing can move it bounds the makespan too: a round whose
     // peak is such work has nothing to search.
-    let peak = loads.iter().copied().fold(0.0, f64::max);
-    let bound = ((total + loads.iter().sum::<f64>()) / m as f64).max(least + sorted[0]).max(peak);
+    let bound = ((total + loads.iter().sum::<f64>()) / m as f64).max(least + sorted[0]).max(peak(loads));
     // Differences below this are rounding, not a better schedule.
     let tol = 1e-9 * upper.abs().max(1.0);
 
@@ -65,7 +57,7 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
         if search.fits(0, target, total) != Some(true) {
             break;
         }
-        let makespan = search.loads.iter().copied().fold(0.0, f64::max);
+        let makespan = peak(&search.loads);
         best = Some((search.on.clone(), makespan));
         target = makespan - tol;
     }
@@ -131,10 +123,6 @@ mod tests {
     use super::*;
     use crate::assign::tests::items;
 
-    fn makespan(loads: &[f64]) -> f64 {
-        loads.iter().copied().fold(0.0, f64::max)
-    }
-
     #[test]
     fn finds_the_optimum_the_heuristics_miss() {
         // Karmarkar and Karp's example: differencing gives 16 | 14, LPT 17; the optimum is
@@ -155,7 +143,7 @@ mod tests {
         let its = items(&[5.0, 3.0, 2.0], 2);
         let free = Room::memory_only(vec![f64::INFINITY; 2]);
         let (_, loads, _) = bounded_search(&its, &[4.0, 0.0], &free, 9.0).unwrap();
-        assert_eq!(makespan(&loads), 7.0);
+        assert_eq!(peak(&loads), 7.0);
     }
 
     #[test]
@@ -186,7 +174,7 @@ mod tests {
             let free = Room::memory_only(vec![f64::INFINITY; m]);
             // From a bound above any schedule, the search must come down to the optimum.
             let (_, loads, _) = bounded_search(&its, &vec![0.0; m], &free, sizes.iter().sum::<f64>() + 1.0).unwrap();
-            assert_eq!(makespan(&loads), optimum.makespan as f64, "{p:?} on {m}");
+            assert_eq!(peak(&loads), optimum.makespan as f64, "{p:?} on {m}");
         }
     }
 }

@@ -9,7 +9,7 @@
 //! processors. Only for items that cost the same on every processor and run on one processor;
 //! a result that breaks a memory limit or a stream rule is dropped.
 
-use crate::assign::Item;
+use crate::assign::{peak, Item};
 use crate::multifit::Packing;
 use crate::room::Room;
 use std::cmp::Ordering;
@@ -78,14 +78,7 @@ pub fn differencing(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> O
     if items.is_empty() || m == 0 {
         return None;
     }
-    let mut sizes = Vec::with_capacity(items.len());
-    for item in items {
-        let first = item.cost.classes().first().copied().flatten()?;
-        if item.gang != 1 || !item.costs_the_same_everywhere() {
-            return None;
-        }
-        sizes.push(first);
-    }
+    let sizes = Item::uniform_sizes(items)?;
     let mut current: Vec<Slot> =
         loads.iter().enumerate().map(|(p, &load)| Slot { load, items: Vec::new(), processor: Some(p) }).collect();
     current.sort_by(|a, b| b.load.total_cmp(&a.load));
@@ -119,18 +112,13 @@ pub fn differencing(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> O
             placement[i] = Some(vec![p]);
         }
     }
-    let makespan = after.iter().copied().fold(0.0, f64::max);
-    (makespan < upper).then_some((placement, after, room))
+    (peak(&after) < upper).then_some((placement, after, room))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::assign::tests::items;
-
-    fn makespan(loads: &[f64]) -> f64 {
-        loads.iter().copied().fold(0.0, f64::max)
-    }
 
     #[test]
     fn differences_by_hand() {
@@ -140,7 +128,7 @@ mod tests {
         let its = items(&[8.0, 7.0, 6.0, 5.0, 4.0], 2);
         let free = Room::memory_only(vec![f64::INFINITY; 2]);
         let (placement, loads, _) = differencing(&its, &[0.0, 0.0], &free, 17.0).expect("better than LPT");
-        assert_eq!(makespan(&loads), 16.0);
+        assert_eq!(peak(&loads), 16.0);
         assert_eq!(loads.iter().sum::<f64>(), 30.0);
         assert!(placement.iter().all(Option::is_some));
         // No better than the bound it is given: no answer.

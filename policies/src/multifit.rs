@@ -6,7 +6,7 @@
 //! Only for items that cost the same on every processor and run on one processor; processors
 //! may already hold work (their `loads`) and have memory limits.
 
-use crate::assign::Item;
+use crate::assign::{peak, Item};
 use crate::room::Room;
 
 /// Processors per item (`None`: not placed), and the loads and room after.
@@ -19,14 +19,7 @@ const STEPS: usize = 20;
 /// `None` when the items do not qualify or packing does no better. Returns the placement and
 /// the loads and room after it.
 pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Option<Packing> {
-    let mut sizes = Vec::with_capacity(items.len());
-    for item in items {
-        let first = item.cost.classes().first().copied().flatten()?;
-        if item.gang != 1 || !item.costs_the_same_everywhere() {
-            return None;
-        }
-        sizes.push(first);
-    }
+    let sizes = Item::uniform_sizes(items)?;
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
     let total: f64 = sizes.iter().sum::<f64>() + loads.iter().sum::<f64>();
@@ -42,13 +35,13 @@ pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Optio
         let capacity = (low + high) / 2.0;
         match first_fit_decreasing(&order, &sizes, items, loads, room, capacity) {
             Some(packed) => {
-                high = packed.1.iter().copied().fold(0.0, f64::max);
+                high = peak(&packed.1);
                 best = Some(packed);
             }
             None => low = capacity,
         }
     }
-    let (placement, loads, room) = best.filter(|(_, l, _)| l.iter().copied().fold(0.0, f64::max) < upper)?;
+    let (placement, loads, room) = best.filter(|(_, l, _)| peak(l) < upper)?;
     Some((placement.into_iter().map(|p| p.map(|p| vec![p])).collect(), loads, room))
 }
 

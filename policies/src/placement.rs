@@ -3,7 +3,7 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{lpt, water_fill, Item, Reservation};
+use crate::assign::{lpt, peak, water_fill, Item, Reservation};
 use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
@@ -504,14 +504,13 @@ fn assign_items(
         return placement;
     }
     improve(items, &mut placement, loads, room, &reserved, improve_rounds);
-    let makespan = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
     if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
         for other in [multifit, differencing, bounded_search] {
             if let Some((mut packed, mut packed_loads, mut packed_room)) =
-                other(items, &start_loads, &start_room, makespan(loads))
+                other(items, &start_loads, &start_room, peak(loads))
             {
                 improve(items, &mut packed, &mut packed_loads, &mut packed_room, &reserved, improve_rounds);
-                if makespan(&packed_loads) < makespan(loads) {
+                if peak(&packed_loads) < peak(loads) {
                     loads.copy_from_slice(&packed_loads);
                     *room = packed_room;
                     placement = packed;
