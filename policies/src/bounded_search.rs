@@ -4,13 +4,14 @@
 //! exchanges) each miss it now and then. Within its budget the search finds the optimum of
 //! such a round, or proves the placement it was given optimal.
 //!
-//! It asks "does everything fit under `C`?" for `C` just below the best makespan known, as the
-//! branch and bound in [`crate::exact`] does, but over the processors' current loads and in
-//! real numbers. Only for rounds it can model exactly: items that cost the same on every
+//! It asks "does everything fit under `C`?" for `C` just below the best makespan known, with
+//! the search of the branch and bound in [`crate::exact`], over the processors' current loads
+//! and in real numbers. Only for rounds it can model exactly: items that cost the same on every
 //! processor and run on one, all of one stream that every processor admits, and memory for all
 //! of them on every processor, so that where an item goes constrains nothing else.
 
 use crate::assign::{peak, Item};
+use crate::exact::Search;
 use crate::multifit::Packing;
 use crate::room::Room;
 
@@ -72,50 +73,6 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
         placement[i] = Some(vec![p]);
     }
     Some((placement, after, room))
-}
-
-struct Search<'a> {
-    /// Item sizes, largest first.
-    sizes: &'a [f64],
-    loads: Vec<f64>,
-    /// The processor of each item (in `sizes`' order) in the schedule found.
-    on: Vec<usize>,
-    nodes: u64,
-    limit: u64,
-}
-
-impl Search<'_> {
-    /// Whether items `k..` fit under `capacity` given the loads (`None`: out of nodes). On
-    /// success the loads and `on` hold the schedule.
-    fn fits(&mut self, k: usize, capacity: f64, remaining: f64) -> Option<bool> {
-        if k == self.sizes.len() {
-            return Some(true);
-        }
-        self.nodes += 1;
-        if self.nodes > self.limit {
-            return None;
-        }
-        // Room too small for the smallest item left is wasted.
-        let smallest = self.sizes[self.sizes.len() - 1];
-        let room: f64 = self.loads.iter().map(|&l| capacity - l).filter(|&r| r >= smallest).sum();
-        if room < remaining {
-            return Some(false);
-        }
-        let size = self.sizes[k];
-        // Fullest processor first (schedules turn up soon); one processor per distinct load.
-        let mut candidates: Vec<usize> = (0..self.loads.len()).filter(|&p| self.loads[p] + size <= capacity).collect();
-        candidates.sort_unstable_by(|&a, &b| self.loads[b].total_cmp(&self.loads[a]).then(a.cmp(&b)));
-        candidates.dedup_by(|a, b| self.loads[*a] == self.loads[*b]);
-        for p in candidates {
-            self.loads[p] += size;
-            self.on[k] = p;
-            match self.fits(k + 1, capacity, remaining - size) {
-                Some(false) => self.loads[p] -= size,
-                found_or_out => return found_or_out,
-            }
-        }
-        Some(false)
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! size `C`, so the optimum is at least the smallest `C` it does not rule out.
 
 use coprep_traces::pcmax::lower_bound;
+use std::cmp::Ordering;
 
 /// What the search established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,8 @@ pub fn branch_and_bound(p: &[u64], m: usize, node_limit: u64) -> Optimum {
     let mut best = loads.iter().copied().max().unwrap_or(0);
     let mut best_assignment = machine_of.clone();
 
-    let mut search = Search { p: &sorted, loads: vec![0; m], machine_of: vec![0; sorted.len()], nodes: 0, node_limit };
+    let mut search =
+        Search { sizes: &sorted, loads: vec![0; m], on: vec![0; sorted.len()], nodes: 0, limit: node_limit };
     let mut proven = true;
     while best > lb {
         let capacity = best - 1;
@@ -55,7 +57,7 @@ pub fn branch_and_bound(p: &[u64], m: usize, node_limit: u64) -> Optimum {
         match search.fits(0, capacity, remaining) {
             Some(true) => {
                 best = search.loads.iter().copied().max().unwrap_or(0);
-                best_assignment.clone_from(&search.machine_of);
+                best_assignment.clone_from(&search.on);
             }
             Some(false) => break,
             None => {
@@ -159,42 +161,62 @@ fn bins_needed(sorted: &[u64], c: u64) -> usize {
     best
 }
 
-struct Search<'a> {
-    /// Processing times, longest first.
-    p: &'a [u64],
-    loads: Vec<u64>,
-    machine_of: Vec<usize>,
-    nodes: u64,
-    node_limit: u64,
+/// What a load or a processing time may be: whole units (the exact solver) or real numbers
+/// (the policies' bounded search).
+pub(crate) trait Load:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::AddAssign
+    + std::ops::SubAssign
+    + std::iter::Sum
+{
 }
 
-impl Search<'_> {
+impl Load for u64 {}
+impl Load for f64 {}
+
+/// The depth-first search both use: does every job fit under a capacity?
+pub(crate) struct Search<'a, T> {
+    /// Processing times, longest first.
+    pub sizes: &'a [T],
+    /// The loads the search starts from and builds on.
+    pub loads: Vec<T>,
+    /// The machine of each job (in `sizes`' order) in the schedule found.
+    pub on: Vec<usize>,
+    pub nodes: u64,
+    pub limit: u64,
+}
+
+impl<T: Load> Search<'_, T> {
     /// Whether jobs `k..` fit under `capacity` given the current loads (`None`: out of nodes).
-    /// On success the loads and `machine_of` hold the schedule.
-    fn fits(&mut self, k: usize, capacity: u64, remaining: u64) -> Option<bool> {
-        if k == self.p.len() {
+    /// On success the loads and `on` hold the schedule.
+    pub fn fits(&mut self, k: usize, capacity: T, remaining: T) -> Option<bool> {
+        if k == self.sizes.len() {
             return Some(true);
         }
         self.nodes += 1;
-        if self.nodes > self.node_limit {
+        if self.nodes > self.limit {
             return None;
         }
         // The shortest job left is the last one; room too small for it is wasted.
-        let shortest = self.p[self.p.len() - 1];
-        let room: u64 = self.loads.iter().map(|&l| capacity - l).filter(|&r| r >= shortest).sum();
+        let shortest = self.sizes[self.sizes.len() - 1];
+        let room: T = self.loads.iter().filter(|&&l| l + shortest <= capacity).map(|&l| capacity - l).sum();
         if room < remaining {
             return Some(false);
         }
-        let pk = self.p[k];
+        let size = self.sizes[k];
         // Fullest machine first (best fit finds schedules soon); one machine per distinct load.
-        let mut candidates: Vec<usize> = (0..self.loads.len()).filter(|&i| self.loads[i] + pk <= capacity).collect();
-        candidates.sort_by(|&a, &b| self.loads[b].cmp(&self.loads[a]).then(a.cmp(&b)));
-        candidates.dedup_by_key(|i| self.loads[*i]);
+        let mut candidates: Vec<usize> = (0..self.loads.len()).filter(|&i| self.loads[i] + size <= capacity).collect();
+        let fuller = |a: &usize, b: &usize| self.loads[*b].partial_cmp(&self.loads[*a]).unwrap_or(Ordering::Equal);
+        candidates.sort_unstable_by(|a, b| fuller(a, b).then(a.cmp(b)));
+        candidates.dedup_by(|a, b| self.loads[*a] == self.loads[*b]);
         for i in candidates {
-            self.loads[i] += pk;
-            self.machine_of[k] = i;
-            match self.fits(k + 1, capacity, remaining - pk) {
-                Some(false) => self.loads[i] -= pk,
+            self.loads[i] += size;
+            self.on[k] = i;
+            match self.fits(k + 1, capacity, remaining - size) {
+                Some(false) => self.loads[i] -= size,
                 found_or_out => return found_or_out,
             }
         }
