@@ -39,12 +39,10 @@ pub fn reference_prep_ns(problem: &Problem, dataset: usize, stages: &[usize]) ->
 ///   processor, on each processor of its gang, plus each prefix-tree node's preprocessing once
 ///   for the most samples any consumer below it reads) over the number of processors.
 pub fn lower_bound_ns(problem: &Problem) -> f64 {
-    let procs: Vec<usize> = (0..problem.processors.len()).collect();
     let mut chain: f64 = 0.0;
     let mut work = 0.0;
     for (i, t) in problem.tasks.iter().enumerate() {
-        let step =
-            procs.iter().filter_map(|&p| problem.step_ns(i, p)).fold(f64::INFINITY, f64::min) * t.actual_compute_factor;
+        let step = problem.step_ns_min(i) * t.actual_compute_factor;
         chain = chain.max(t.arrival_ns as f64 + t.steps as f64 * step);
         work += t.steps as f64 * step * t.gang as f64;
     }

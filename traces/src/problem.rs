@@ -183,14 +183,26 @@ impl Problem {
 
     /// Recomputes the cached cheapest costs after estimates changed.
     pub fn refresh_minima(&mut self) {
-        let cheapest = |per_type: &[Option<f64>], speed: fn(&ProcInfo) -> f64| -> f64 {
-            self.processors
+        // Clusters are many processors of a few kinds: the cheapest over the distinct (type,
+        // speed) pairs is the cheapest over the processors, at a fraction of the cost per task.
+        let distinct = |speed: fn(&ProcInfo) -> f64| {
+            let mut pairs: Vec<(usize, f64)> = Vec::new();
+            for p in &self.processors {
+                if !pairs.contains(&(p.kind, speed(p))) {
+                    pairs.push((p.kind, speed(p)));
+                }
+            }
+            pairs
+        };
+        let (prep_kinds, compute_kinds) = (distinct(|p| p.prep_speed), distinct(|p| p.compute_speed));
+        let cheapest = |per_type: &[Option<f64>], kinds: &[(usize, f64)]| -> f64 {
+            kinds
                 .iter()
-                .filter_map(|p| per_type[p.kind].map(|s| s * NS_PER_S / speed(p)))
+                .filter_map(|&(kind, speed)| per_type[kind].map(|s| s * NS_PER_S / speed))
                 .fold(f64::INFINITY, f64::min)
         };
-        self.stage_min_ns = self.stages.iter().map(|s| cheapest(&s.cost_s, |p| p.prep_speed)).collect();
-        self.step_min_ns = self.tasks.iter().map(|t| cheapest(&t.compute_s, |p| p.compute_speed)).collect();
+        self.stage_min_ns = self.stages.iter().map(|s| cheapest(&s.cost_s, &prep_kinds)).collect();
+        self.step_min_ns = self.tasks.iter().map(|t| cheapest(&t.compute_s, &compute_kinds)).collect();
         self.planning = (0..self.tasks.len())
             .map(|i| {
                 let t = &self.tasks[i];
