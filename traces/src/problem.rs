@@ -272,21 +272,22 @@ impl Problem {
                 });
             }
         }
-        let per_type = |map: &PerType, field: String| -> Result<Vec<Option<f64>>, InputError> {
+        // The field is named only on an error: a million tasks should not format a million names.
+        let per_type = |map: &PerType, field: &dyn Fn() -> String| -> Result<Vec<Option<f64>>, InputError> {
             let mut v = vec![None; types.len()];
             for (name, &secs) in map {
-                let f = format!("{field}.{name}");
+                let f = || format!("{}.{name}", field());
                 let Some(t) = type_index(name) else {
                     return Err(at(
-                        f,
+                        f(),
                         format!("unknown processor type \"{name}\"; expected one of: {}", types.join(", ")),
                     ));
                 };
-                positive(secs).map_err(|m| at(f, m))?;
+                positive(secs).map_err(|m| at(f(), m))?;
                 v[t] = Some(secs);
             }
             if v.iter().all(Option::is_none) {
-                return Err(at(field, "no cost for any processor type of the cluster; expected at least one".into()));
+                return Err(at(field(), "no cost for any processor type of the cluster; expected at least one".into()));
             }
             Ok(v)
         };
@@ -326,7 +327,7 @@ impl Problem {
                 let field = format!("pipelines[{i}].stages[{j}]");
                 let info = StageInfo {
                     key: s.key(),
-                    cost_s: per_type(&s.cost_s, format!("{field}.cost_s"))?,
+                    cost_s: per_type(&s.cost_s, &|| format!("{field}.cost_s"))?,
                     out_bytes: s.out_bytes,
                 };
                 match stages.iter().position(|x| x.key == info.key) {
@@ -353,6 +354,14 @@ impl Problem {
         if w.tasks.is_empty() {
             return Err(at("tasks".into(), "no tasks; expected at least one".into()));
         }
+        let dataset_index: BTreeMap<&str, usize> =
+            datasets.iter().enumerate().map(|(k, d)| (d.id.as_str(), k)).collect();
+        // Per processor type, its processors' memory, ascending: how many could hold a task.
+        let mut memory_by_type: Vec<Vec<f64>> = vec![Vec::new(); types.len()];
+        for p in &processors {
+            memory_by_type[p.kind].push(p.memory_gb);
+        }
+        memory_by_type.iter_mut().for_each(|m| m.sort_by(f64::total_cmp));
         let mut tasks: Vec<TaskInfo> = Vec::new();
         let mut task_ids = BTreeSet::new();
         for (i, t) in w.tasks.iter().enumerate() {
@@ -361,7 +370,7 @@ impl Problem {
                 return Err(at(field("id"), format!("duplicate task id \"{}\"", t.id)));
             }
             non_negative(t.arrival_s).map_err(|m| at(field("arrival_s"), m))?;
-            let Some(dataset) = datasets.iter().position(|d| d.id == t.dataset) else {
+            let Some(&dataset) = dataset_index.get(t.dataset.as_str()) else {
                 let known: Vec<&str> = datasets.iter().map(|d| d.id.as_str()).collect();
                 return Err(at(
                     field("dataset"),
@@ -385,9 +394,13 @@ impl Problem {
                 return Err(at(field("processors"), "needs 0 processors; expected at least 1".into()));
             }
             non_negative(t.memory_gb).map_err(|m| at(field("memory_gb"), m))?;
-            let compute_s = per_type(&t.compute_s, field("compute_s"))?;
-            let eligible =
-                processors.iter().filter(|p| compute_s[p.kind].is_some() && p.memory_gb >= t.memory_gb).count();
+            let compute_s = per_type(&t.compute_s, &|| field("compute_s"))?;
+            let eligible: usize = memory_by_type
+                .iter()
+                .enumerate()
+                .filter(|&(kind, _)| compute_s[kind].is_some())
+                .map(|(_, memory)| memory.len() - memory.partition_point(|&m| m < t.memory_gb))
+                .sum();
             if eligible < t.processors as usize {
                 return Err(at(
                     field("processors"),
