@@ -16,20 +16,20 @@ impl Policy for Fifo {
 
     fn on_event(&mut self, _event: &Event, view: &View) -> Vec<Decision> {
         let problem = view.problem;
-        let mut busy: Vec<bool> = view.state.processors.iter().map(|p| !p.tasks.is_empty()).collect();
+        // Only idle processors take a task; on a full cluster there are none, and the queue
+        // waits without a scan per processor.
+        let mut idle: Vec<usize> =
+            (0..problem.processors.len()).filter(|&p| view.state.processors[p].tasks.is_empty()).collect();
         let mut decisions = Vec::new();
         for (group, task) in (view.fresh_group_id()..).zip(view.pending()) {
             let t = &problem.tasks[task];
-            let procs: Vec<usize> = (0..busy.len())
-                .filter(|&p| !busy[p] && view.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb)
-                .take(t.gang as usize)
-                .collect();
-            if procs.len() < t.gang as usize {
+            let gang = t.gang as usize;
+            let fits = |p: usize| view.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb;
+            let procs: Vec<usize> = idle.iter().copied().filter(|&p| fits(p)).take(gang).collect();
+            if procs.len() < gang {
                 break;
             }
-            for &p in &procs {
-                busy[p] = true;
-            }
+            idle.retain(|p| !procs.contains(p));
             decisions.push(Decision::Start { task, processors: procs, group });
         }
         decisions
