@@ -120,7 +120,7 @@ pub fn lpt(
                     list.first_live(gang, eligible, |p| f.push((r.frees_in[p] + d, p)));
                 }
                 if now_only {
-                    let own = lists.own_stream(item).iter().copied();
+                    let own = lists.own_stream(item);
                     let own = own.filter(|&p| !reserved[p] && room.fits(item, p));
                     f.extend(own.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
                 }
@@ -146,7 +146,7 @@ pub fn lpt(
             let eligible = procs.iter().map(|&(_, p)| p).filter(|&p| fits(p));
             candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
         }
-        let own = lists.own_stream(item).iter().copied().filter(|&p| fits(p));
+        let own = lists.own_stream(item).filter(|&p| fits(p));
         candidates.extend(own.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
         smallest_first(&mut candidates, gang);
         if candidates.len() < gang {
@@ -203,7 +203,11 @@ struct Lists {
     /// Per class, the processors with room open to any stream, by load.
     by_load: Vec<BTreeSet<(i64, usize)>>,
     /// The processors with room that serve a stream, per stream.
-    stream_procs: BTreeMap<GroupId, Vec<usize>>,
+    /// (stream, processor), sorted: read by binary search, built without a map entry per
+    /// processor.
+    stream_procs: Vec<(GroupId, usize)>,
+    /// Processors that came to serve a stream during the round, per stream.
+    joined: BTreeMap<GroupId, Vec<usize>>,
     /// Per class, every processor by when it frees up (for waiting), and those open to any
     /// stream; empty without a reservation. Reserved processors drop out of both for the rest
     /// of the round, and processors a stream took drop out of the open ones, so the scans skip
@@ -226,13 +230,13 @@ impl Lists {
         let roomy = |p: usize| room.free_memory[p] + 1e-9 >= smallest;
         let open = |p: usize| roomy(p) && room.is_open(p);
         let mut by_load = vec![BTreeSet::new(); classes];
-        let mut stream_procs: BTreeMap<GroupId, Vec<usize>> = BTreeMap::new();
+        let mut stream_procs: Vec<(GroupId, usize)> = Vec::new();
         for p in (0..m).filter(|&p| roomy(p)) {
             if open(p) {
                 by_load[class_of[p]].insert((order_key(loads[p]), p));
             }
             if let Some(s) = room.stream_of(p) {
-                stream_procs.entry(s).or_default().push(p);
+                stream_procs.push((s, p));
             }
         }
         let (mut by_frees, mut open_by_frees) = (Vec::new(), Vec::new());
@@ -248,12 +252,21 @@ impl Lists {
             open_by_frees = by.iter().map(|procs| Thinning::new(open_only(procs), m)).collect();
             by_frees = by.into_iter().map(|procs| Thinning::new(procs, m)).collect();
         }
-        Lists { class_of, by_load, stream_procs, by_frees, open_by_frees }
+        stream_procs.sort_unstable();
+        Lists { class_of, by_load, stream_procs, joined: BTreeMap::new(), by_frees, open_by_frees }
     }
 
     /// The processors that serve `item`'s stream (not open to every stream).
-    fn own_stream(&self, item: &Item) -> &[usize] {
-        item.stream.and_then(|s| self.stream_procs.get(&s)).map_or(&[], Vec::as_slice)
+    fn own_stream(&self, item: &Item) -> impl Iterator<Item = usize> + '_ {
+        let (listed, joined): (&[(GroupId, usize)], &[usize]) = match item.stream {
+            Some(s) => {
+                let from = self.stream_procs.partition_point(|&(t, _)| t < s);
+                let to = self.stream_procs.partition_point(|&(t, _)| t <= s);
+                (&self.stream_procs[from..to], self.joined.get(&s).map_or(&[], Vec::as_slice))
+            }
+            None => (&[], &[]),
+        };
+        listed.iter().map(|&(_, p)| p).chain(joined.iter().copied())
     }
 
     /// Keeps `p` for a waiting item: no later item may take it this round.
@@ -283,7 +296,7 @@ impl Lists {
             }
             if let (true, Some(s)) = (listed, room.stream_of(p)) {
                 // No longer open to every stream: from now on only its own stream's items look.
-                self.stream_procs.entry(s).or_default().push(p);
+                self.joined.entry(s).or_default().push(p);
             }
         }
     }
