@@ -73,10 +73,9 @@ pub struct Reservation<'a> {
 /// loaded after adding it). `loads` and `room` are updated. An item that fits nowhere (memory,
 /// or every processor serving another stream) gets `None`. With a `reservation`, the first
 /// item that does not fit reserves the processors that will free up soonest for it, and no
-/// later item may use them, so that large
-/// gangs are not starved by a stream of small tasks; and an item that would finish more than 5%
-/// sooner by waiting for busy processors waits and reserves them. Returns the placement and the
-/// reserved processors.
+/// later item may use them, so that large gangs are not starved by a stream of small tasks;
+/// and an item that would finish more than 5% sooner by waiting for busy processors waits and
+/// reserves them. Returns the placement and the reserved processors.
 ///
 /// Items must share one class map (see [`Costs`]): within a class every processor costs the
 /// same, so an item only looks at the first eligible processors of each class in order of load
@@ -202,9 +201,8 @@ struct Lists {
     class_of: Vec<usize>,
     /// Per class, the processors with room open to any stream, by load.
     by_load: Vec<BTreeSet<(i64, usize)>>,
-    /// The processors with room that serve a stream, per stream.
-    /// (stream, processor), sorted: read by binary search, built without a map entry per
-    /// processor.
+    /// The processors with room that serve a stream, as (stream, processor) pairs, sorted: read
+    /// by binary search, built without a map entry per processor.
     stream_procs: Vec<(GroupId, usize)>,
     /// Processors that came to serve a stream during the round, per stream.
     joined: BTreeMap<GroupId, Vec<usize>>,

@@ -12,7 +12,7 @@
 
 use crate::assign::{peak, Item};
 use crate::exact::Search;
-use crate::multifit::Packing;
+use crate::packing::{largest_first, makespan_floor, pack, Packing};
 use crate::room::Room;
 
 /// The largest round searched: the search is exponential, and beyond this the exchanges are
@@ -38,14 +38,12 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
         return None;
     }
     let sizes = Item::uniform_sizes(items)?;
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
+    let order = largest_first(&sizes);
     let sorted: Vec<f64> = order.iter().map(|&i| sizes[i]).collect();
     let total: f64 = sorted.iter().sum();
-    let least = loads.iter().copied().fold(f64::INFINITY, f64::min);
     // Work already running where nothing can move it bounds the makespan too: a round whose
     // peak is such work has nothing to search.
-    let bound = ((total + loads.iter().sum::<f64>()) / m as f64).max(least + sorted[0]).max(peak(loads));
+    let bound = makespan_floor(&sizes, loads).max(peak(loads));
     // Differences below this are rounding, not a better schedule.
     let tol = 1e-9 * upper.abs().max(1.0);
 
@@ -63,16 +61,8 @@ pub fn bounded_search(items: &[Item], loads: &[f64], room: &Room, upper: f64) ->
         target = makespan - tol;
     }
     let (on, _) = best?;
-    let mut placement = vec![None; items.len()];
-    let mut after = loads.to_vec();
-    let mut room = room.clone();
-    for (k, &i) in order.iter().enumerate() {
-        let p = on[k];
-        room.take(&items[i], p);
-        after[p] += sizes[i];
-        placement[i] = Some(vec![p]);
-    }
-    Some((placement, after, room))
+    // Where an item goes constrains nothing (see the qualifying test above), so every one fits.
+    pack(items, &sizes, loads, room, order.iter().zip(on).map(|(&i, p)| (i, p)))
 }
 
 #[cfg(test)]

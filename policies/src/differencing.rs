@@ -10,7 +10,7 @@
 //! a result that breaks a memory limit or a stream rule is dropped.
 
 use crate::assign::{peak, Item};
-use crate::multifit::Packing;
+use crate::packing::{pack, Packing};
 use crate::room::Room;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -97,22 +97,12 @@ pub fn differencing(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> O
     }
     let schedule = heap.pop().expect("one left");
 
-    let mut placement = vec![None; items.len()];
-    let mut after = loads.to_vec();
-    let mut room = room.clone();
-    for slot in &schedule.slots {
+    let assignment = schedule.slots.iter().flat_map(|slot| {
         // The current loads' slots carry every processor, one each, into the last merge.
         let p = slot.processor.expect("every slot descends from one processor's");
-        for &i in &slot.items {
-            if !room.fits(&items[i], p) {
-                return None;
-            }
-            room.take(&items[i], p);
-            after[p] += sizes[i];
-            placement[i] = Some(vec![p]);
-        }
-    }
-    (peak(&after) < upper).then_some((placement, after, room))
+        slot.items.iter().map(move |&i| (i, p))
+    });
+    pack(items, &sizes, loads, room, assignment).filter(|(_, after, _)| peak(after) < upper)
 }
 
 #[cfg(test)]

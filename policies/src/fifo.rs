@@ -3,6 +3,7 @@
 //! processors (a processor runs one task at a time); the head of the queue blocks the rest.
 
 use crate::event::{Decision, Event};
+use crate::placement::idle_processors;
 use crate::policy::Policy;
 use crate::view::View;
 
@@ -18,8 +19,7 @@ impl Policy for Fifo {
         let problem = view.problem;
         // Only idle processors take a task; on a full cluster there are none, and the queue
         // waits without a scan per processor.
-        let mut idle: Vec<usize> =
-            (0..problem.processors.len()).filter(|&p| view.state.processors[p].tasks.is_empty()).collect();
+        let mut idle = idle_processors(view);
         let mut decisions = Vec::new();
         for (group, task) in (view.fresh_group_id()..).zip(view.pending()) {
             let t = &problem.tasks[task];

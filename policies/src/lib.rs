@@ -30,6 +30,7 @@ pub mod lpt;
 pub mod min_idle;
 pub mod min_makespan;
 pub mod multifit;
+pub mod packing;
 pub mod placement;
 pub mod policy;
 pub mod reestimate;

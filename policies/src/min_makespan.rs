@@ -3,9 +3,10 @@
 //! consumers per stream), placed largest first where they finish earliest (LPT), then improved
 //! by moves and swaps off the most loaded processor (`improve` rounds at most) — so never worse
 //! than LPT on the same estimates. Where the tasks cost the same everywhere, MULTIFIT,
-//! largest differencing and (for small rounds) a bounded search compete with it. Each group's preprocessing is spread over the least loaded
-//! processors. A processor serves one stream, or any number of tasks that depend on no other
-//! processor (`colocate=any`: anything that fits; see `room`).
+//! largest differencing and (for small rounds) a bounded search compete with it. Each group's
+//! preprocessing is spread over the least loaded processors. A processor serves one stream, or
+//! any number of tasks that depend on no other processor (`colocate=any`: anything that fits;
+//! see `room`).
 
 use crate::event::{Decision, Event};
 use crate::placement::{arrival_beyond_window, may_place, place_pending, Balance, Placing, PlanCache};

@@ -7,10 +7,8 @@
 //! may already hold work (their `loads`) and have memory limits.
 
 use crate::assign::{peak, Item};
+use crate::packing::{largest_first, makespan_floor, Packing};
 use crate::room::Room;
-
-/// Processors per item (`None`: not placed), and the loads and room after.
-pub type Packing = (Vec<Option<Vec<usize>>>, Vec<f64>, Room);
 
 /// Halvings of the capacity interval (its width ends below 2⁻²⁰ of the start).
 const STEPS: usize = 20;
@@ -20,12 +18,8 @@ const STEPS: usize = 20;
 /// the loads and room after it.
 pub fn multifit(items: &[Item], loads: &[f64], room: &Room, upper: f64) -> Option<Packing> {
     let sizes = Item::uniform_sizes(items)?;
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
-    let total: f64 = sizes.iter().sum::<f64>() + loads.iter().sum::<f64>();
-    let least = loads.iter().copied().fold(f64::INFINITY, f64::min);
-    let biggest = order.first().map_or(0.0, |&i| sizes[i]);
-    let mut low = (total / loads.len() as f64).max(least + biggest);
+    let order = largest_first(&sizes);
+    let mut low = makespan_floor(&sizes, loads);
     let mut high = upper;
     let mut best = None;
     for _ in 0..STEPS {
