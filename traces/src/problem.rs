@@ -293,8 +293,10 @@ impl Problem {
         };
 
         let mut datasets = Vec::new();
+        // Each dataset's position by id: duplicates, recorded actuals and tasks all look it up.
+        let mut dataset_index: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, d) in w.datasets.iter().enumerate() {
-            if datasets.iter().any(|x: &DatasetInfo| x.id == d.id) {
+            if dataset_index.insert(d.id.as_str(), i).is_some() {
                 return Err(at(format!("datasets[{i}].id"), format!("duplicate dataset id \"{}\"", d.id)));
             }
             let recorded = w.actuals.prep.get(&d.id).copied();
@@ -310,7 +312,7 @@ impl Problem {
             });
         }
         for id in w.actuals.prep.keys() {
-            if !datasets.iter().any(|d| &d.id == id) {
+            if !dataset_index.contains_key(id.as_str()) {
                 return Err(at(format!("actuals.prep.{id}"), format!("unknown dataset \"{id}\"")));
             }
         }
@@ -354,8 +356,6 @@ impl Problem {
         if w.tasks.is_empty() {
             return Err(at("tasks".into(), "no tasks; expected at least one".into()));
         }
-        let dataset_index: BTreeMap<&str, usize> =
-            datasets.iter().enumerate().map(|(k, d)| (d.id.as_str(), k)).collect();
         // Per processor type, its processors' memory, ascending: how many could hold a task.
         let mut memory_by_type: Vec<Vec<f64>> = vec![Vec::new(); types.len()];
         for p in &processors {
