@@ -8,6 +8,10 @@ use coprep_traces::{synth, Problem};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
+/// The allocator the `coprep` binary runs with, so that these figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn problem(w: coprep_traces::Workload) -> Problem {
     Problem::from_workload(&w, None).expect("generated workloads are valid")
 }
