@@ -58,7 +58,7 @@ pub fn rate_loads(view: &View) -> Vec<f64> {
     }
     for g in view.state.groups.values() {
         for &(p, share) in &g.prep {
-            loads[p] += share * problem.stages_ns(&g.stages, p).unwrap_or(0.0);
+            loads[p] += share * g.prep_ns(problem, p).unwrap_or(0.0);
         }
     }
     loads

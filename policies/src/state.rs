@@ -4,7 +4,7 @@
 
 use crate::event::GroupId;
 use coprep_traces::planner::group_stages;
-use coprep_traces::{Nanos, Problem};
+use coprep_traces::{Nanos, Problem, NS_PER_S};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +51,28 @@ pub struct GroupState {
     pub all_members: Vec<usize>,
     /// Stages of the distinct prefix-tree nodes of the current members: one sample's preprocessing.
     pub stages: Vec<usize>,
+    /// Seconds to preprocess one sample of `stages` per processor type at unit speed, kept
+    /// beside them (see [`GroupState::set_stages`]): every planning round reads it for every
+    /// live group.
+    pub prep_s_by_kind: Vec<Option<f64>>,
     /// Where preprocessing runs: (processor, share of the batches), shares summing to 1.
     pub prep: Vec<(usize, f64)>,
     pub started_at: Nanos,
+}
+
+impl GroupState {
+    /// Recomputes the stages (and their cost) of the current members.
+    fn set_stages(&mut self, problem: &Problem) {
+        self.stages = group_stages(problem, &self.members);
+        self.prep_s_by_kind = problem.stages_s_by_kind(&self.stages);
+    }
+
+    /// Estimated nanoseconds to preprocess one of its samples on `proc`
+    /// ([`Problem::stages_ns`] of its stages).
+    pub fn prep_ns(&self, problem: &Problem, proc: usize) -> Option<f64> {
+        let p = &problem.processors[proc];
+        self.prep_s_by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -185,6 +204,7 @@ impl ClusterState {
                         members: Vec::new(),
                         all_members: Vec::new(),
                         stages: Vec::new(),
+                        prep_s_by_kind: Vec::new(),
                         prep: Vec::new(),
                         started_at: now,
                     },
@@ -206,7 +226,7 @@ impl ClusterState {
         let g = self.groups.get_mut(&group).expect("inserted above");
         g.members.push(task);
         g.all_members.push(task);
-        g.stages = group_stages(problem, &g.members);
+        g.set_stages(problem);
         Ok(())
     }
 
@@ -291,7 +311,7 @@ impl ClusterState {
             self.ended_groups.insert(group);
             Some(group)
         } else {
-            g.stages = group_stages(problem, &g.members);
+            g.set_stages(problem);
             None
         }
     }

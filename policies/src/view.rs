@@ -79,10 +79,8 @@ impl<'a> View<'a> {
         }
         for g in self.state.groups.values() {
             let samples = self.remaining_samples_of(g);
-            // A group preprocesses on a processor or two: summing its stages for each is
-            // cheaper than tabulating them for every processor type.
             for &(p, share) in &g.prep {
-                loads[p] += samples * share * self.problem.stages_ns(&g.stages, p).unwrap_or(0.0);
+                loads[p] += samples * share * g.prep_ns(self.problem, p).unwrap_or(0.0);
             }
         }
         loads

@@ -142,11 +142,16 @@ impl Problem {
     /// [`Problem::stages_ns`] of one set of stages as a function of the processor, the stages
     /// summed once per processor type: for asking it of many processors.
     pub fn stages_ns_on(&self, stages: &[usize]) -> impl Fn(usize) -> Option<f64> + '_ {
-        let by_kind: Vec<Option<f64>> = (0..self.types.len()).map(|k| self.stages_s_of_kind(stages, k)).collect();
+        let by_kind = self.stages_s_by_kind(stages);
         move |proc| {
             let p = &self.processors[proc];
             by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
         }
+    }
+
+    /// Estimated seconds per sample of `stages` at unit speed, by processor type.
+    pub fn stages_s_by_kind(&self, stages: &[usize]) -> Vec<Option<f64>> {
+        (0..self.types.len()).map(|k| self.stages_s_of_kind(stages, k)).collect()
     }
 
     /// Estimated seconds per sample of `stages` on processors of `kind` at unit speed.
