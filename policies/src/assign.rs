@@ -5,6 +5,7 @@
 use crate::costs::Costs;
 use crate::event::GroupId;
 use crate::room::Room;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Something to place: a task with its gang size, its cost on each processor (`None` where it
@@ -87,9 +88,11 @@ pub fn lpt(
     reservation: Option<&Reservation>,
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
     let m = loads.len();
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order
-        .sort_unstable_by(|&a, &b| items[b].size().total_cmp(&items[a].size()).then(items[a].task.cmp(&items[b].task)));
+    // Largest first, ties by task: sorted on integer keys, each size computed once.
+    let mut keyed: Vec<(Reverse<i64>, usize, usize)> =
+        items.iter().enumerate().map(|(i, item)| (Reverse(order_key(item.size())), item.task, i)).collect();
+    keyed.sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
     let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
     let mut reserved = vec![false; m];
     let Some(first) = items.first() else { return (placement, reserved) };
