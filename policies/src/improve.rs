@@ -19,6 +19,9 @@ const PAIRS_UP_TO: usize = 16;
 /// Neighbours of the best-balancing match examined per candidate (when memory rules one out).
 const NEAR: usize = 3;
 
+/// Relative slack for rounding when bounding an exchange's result from below.
+const ROUNDING: f64 = 1e-12;
+
 /// Improves `placement` for at most `max_rounds` exchanges; updates `loads` and `room`.
 /// Nothing moves onto `reserved` processors.
 pub fn improve(
@@ -54,7 +57,14 @@ pub fn improve(
         let pair = Pair { items, loads, room, top, tol: 1e-9 * peak.max(1.0) };
         let mut best: Option<Exchange> = None;
         for q in (0..loads.len()).filter(|&q| q != top && !reserved[q]) {
+            // What an exchange must beat to be taken: below the peak, and the best so far.
+            let bound = best.as_ref().map_or(peak - pair.tol, |b| b.new_max);
             let found = if uniform || pair.same_costs(&on[top], &on[q], q) {
+                // Shifting work between identical processors leaves at least half their sum:
+                // where that cannot beat the bound, no subset of theirs needs looking at.
+                if (peak + loads[q]) / 2.0 - ROUNDING * peak.max(1.0) >= bound {
+                    continue;
+                }
                 for p in [top, q] {
                     if subsets[p].is_none() {
                         subsets[p] = Some(pair.subsets(&on[p], p));
@@ -64,14 +74,13 @@ pub fn improve(
                     subsets[top].as_deref().expect("built"),
                     subsets[q].as_deref().expect("built"),
                     q,
+                    bound,
                 )
             } else {
                 pair.general_exchange(&on[top], &on[q], q)
             };
-            if let Some(x) = found.filter(|x| x.new_max < peak - pair.tol) {
-                if best.as_ref().is_none_or(|b| x.new_max < b.new_max) {
-                    best = Some(x);
-                }
+            if let Some(x) = found.filter(|x| x.new_max < bound) {
+                best = Some(x);
             }
         }
         let Some(x) = best else { return };
@@ -148,7 +157,8 @@ impl Pair<'_> {
 
     /// The best exchange with `q` when every item costs the same on both: shifting `d` of work
     /// leaves `max(top − d, q + d)`, lowest for `d` near half the gap.
-    fn identical_exchange(&self, outs: &[Subset], backs: &[Subset], q: usize) -> Option<Exchange> {
+    /// Exchanges that do not beat `bound` are not looked at further (the caller takes none).
+    fn identical_exchange(&self, outs: &[Subset], backs: &[Subset], q: usize, bound: f64) -> Option<Exchange> {
         let (lt, lq) = (self.loads[self.top], self.loads[q]);
         let gap = lt - lq;
         if gap <= self.tol {
@@ -166,7 +176,10 @@ impl Pair<'_> {
                     continue;
                 }
                 let new_max = (lt - d).max(lq + d);
-                if best.as_ref().is_some_and(|b| new_max >= b.0) || !self.fits(out.ids(), back.ids(), q) {
+                if new_max >= bound
+                    || best.as_ref().is_some_and(|b| new_max >= b.0)
+                    || !self.fits(out.ids(), back.ids(), q)
+                {
                     continue;
                 }
                 best = Some((new_max, *out, *back));
