@@ -83,7 +83,7 @@ pub fn prep_candidates(
 
 /// The processors that hold no task, in order.
 pub fn idle_processors(view: &View) -> Vec<usize> {
-    (0..view.problem.processors.len()).filter(|&p| view.state.processors[p].tasks.is_empty()).collect()
+    view.state.idle_processors().collect()
 }
 
 /// Removes a live group's preprocessing from `loads` and water-fills it again over the
@@ -151,7 +151,7 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     let problem = view.problem;
     let open = match colocate {
         Colocate::Any => problem.processors.len(),
-        Colocate::Stream => idle_processors(view).len(),
+        Colocate::Stream => view.state.idle_processors().len(),
     };
     let window = window_len(open);
     if view.state.pending.len() <= window {
