@@ -102,9 +102,8 @@ pub fn replace_prep(
             Balance::Work => view.group_remaining_samples(group),
             Balance::Rate => 1.0,
         };
-        let cost = view.problem.stages_ns_on(&g.stages);
         for &(p, share) in &g.prep {
-            loads[p] -= old_units * share * cost(p).unwrap_or(0.0);
+            loads[p] -= old_units * share * g.prep_ns(view.problem, p).unwrap_or(0.0);
         }
     }
     let cost = view.problem.stages_ns_on(stages);

@@ -4,7 +4,7 @@
 
 use crate::event::GroupId;
 use coprep_traces::planner::group_stages;
-use coprep_traces::{Nanos, Problem, NS_PER_S};
+use coprep_traces::{Nanos, Problem};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +70,7 @@ impl GroupState {
     /// Estimated nanoseconds to preprocess one of its samples on `proc`
     /// ([`Problem::stages_ns`] of its stages).
     pub fn prep_ns(&self, problem: &Problem, proc: usize) -> Option<f64> {
-        let p = &problem.processors[proc];
-        self.prep_s_by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
+        problem.prep_ns_on(&self.prep_s_by_kind, proc)
     }
 }
 
@@ -278,7 +277,6 @@ impl ClusterState {
         let Some(g) = self.groups.get(&group) else {
             return Err(DecisionError(format!("group {group} is not live")));
         };
-        let cost = problem.stages_ns_on(&g.stages);
         let mut merged: BTreeMap<usize, f64> = BTreeMap::new();
         for &(p, share) in shares {
             if p >= problem.processors.len() {
@@ -287,7 +285,7 @@ impl ClusterState {
             if !(share.is_finite() && share >= 0.0) {
                 return Err(DecisionError(format!("group {group}: share {share} is not a finite number >= 0")));
             }
-            if share > 0.0 && cost(p).is_none() {
+            if share > 0.0 && g.prep_ns(problem, p).is_none() {
                 return Err(DecisionError(format!(
                     "group {group}: {} cannot run its stages",
                     problem.processors[p].id

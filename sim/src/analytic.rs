@@ -466,9 +466,9 @@ fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPac
     }
     let compute = merge(compute);
     let mut all = compute.clone();
-    let cost = problem.stages_ns_on(&group.stages);
     let factor = problem.datasets[group.dataset].actual_prep_factor;
-    all.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p).unwrap_or(f64::INFINITY) * factor)));
+    let cost = |p: usize| group.prep_ns(problem, p).unwrap_or(f64::INFINITY);
+    all.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p) * factor)));
     let batch = group.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0);
     let leaf_bytes = group_leaf_bytes(problem, &group.members);
     GroupPace {

@@ -143,10 +143,14 @@ impl Problem {
     /// summed once per processor type: for asking it of many processors.
     pub fn stages_ns_on(&self, stages: &[usize]) -> impl Fn(usize) -> Option<f64> + '_ {
         let by_kind = self.stages_s_by_kind(stages);
-        move |proc| {
-            let p = &self.processors[proc];
-            by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
-        }
+        move |proc| self.prep_ns_on(&by_kind, proc)
+    }
+
+    /// Nanoseconds per sample on `proc` of preprocessing that costs `s_by_kind` seconds per
+    /// sample at unit speed on each processor type (see [`Problem::stages_s_by_kind`]).
+    pub fn prep_ns_on(&self, s_by_kind: &[Option<f64>], proc: usize) -> Option<f64> {
+        let p = &self.processors[proc];
+        s_by_kind[p.kind].map(|s| s * NS_PER_S / p.prep_speed)
     }
 
     /// Estimated seconds per sample of `stages` at unit speed, by processor type.
