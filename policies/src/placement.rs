@@ -344,6 +344,26 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         k
     });
     let ids = group_ids(view, &groups, &sizes);
+    // How many tasks each planned group's stream will feed: its own, those of other planned
+    // groups joining the same live stream, and the stream's live consumers.
+    let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
+    for (g, &id) in groups.iter().zip(&ids) {
+        *feeds.entry(id).or_insert_with(|| view.state.groups.get(&id).map_or(0, |l| l.members.len())) += g.len();
+    }
+    let consumers: Vec<usize> = ids.iter().map(|id| feeds[id]).collect();
+    // A round in which no planned task has processors enough that would take it now places
+    // nothing (see [`Takers`]), so its answer is known before the loads, the items and the
+    // assignment are worked out. On a congested cluster that is most rounds: a head of large
+    // gangs gathering processors as they free up one by one. (Debug builds work the round out
+    // anyway and check that it places nothing.)
+    let mut takers =
+        Takers { view, room: &room, free_memory: &free_memory, free_open: &free_open, self_contained: None };
+    let none_taken = !groups.iter().enumerate().any(|(gi, g)| {
+        g.iter().any(|&t| takers.enough(t, stream_key(problem.tasks[t].gang as usize, ids[gi], consumers[gi])))
+    });
+    if none_taken && !cfg!(debug_assertions) {
+        return Vec::new();
+    }
 
     // Remaining work per processor: what Work balances, and when each processor frees up.
     let frees_in = view.loads_ns();
@@ -353,13 +373,6 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     };
     let members: Vec<(usize, usize)> =
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
-    // How many tasks each planned group's stream will feed: its own, those of other planned
-    // groups joining the same live stream, and the stream's live consumers.
-    let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
-    for (g, &id) in groups.iter().zip(&ids) {
-        *feeds.entry(id).or_insert_with(|| view.state.groups.get(&id).map_or(0, |l| l.members.len())) += g.len();
-    }
-    let consumers: Vec<usize> = ids.iter().map(|id| feeds[id]).collect();
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread.
@@ -463,7 +476,54 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         let shares = replace_prep(view, &mut loads, id, &stages, units, balance, &allowed);
         decisions.push(Decision::PlacePrep { group: id, shares });
     }
+    debug_assert!(!none_taken || decisions.is_empty(), "a round without takers started {decisions:?}");
     decisions
+}
+
+/// The processors that would take a task now, before anything else in the round is placed:
+/// those open to every stream and those serving its stream, with its memory free. LPT places a
+/// task on no others (reservations and other tasks' placements only remove processors), so
+/// where no planned task finds as many as its gang, LPT places nothing and nothing else runs.
+struct Takers<'a> {
+    view: &'a View<'a>,
+    room: &'a Room,
+    free_memory: &'a [f64],
+    /// Free memory of the processors open to every stream.
+    free_open: &'a [f64],
+    /// The processors serving self-contained tasks, found when first asked for.
+    self_contained: Option<Vec<usize>>,
+}
+
+impl Takers<'_> {
+    /// Whether `task`, reading stream key `key`, finds as many takers as its gang.
+    fn enough(&mut self, task: usize, key: GroupId) -> bool {
+        let t = &self.view.problem.tasks[task];
+        let (gang, memory) = (t.gang as usize, t.memory_gb);
+        let fits = |free: f64| free + 1e-9 >= memory;
+        let open = self.free_open.iter().filter(|&&f| fits(f)).take(gang).count();
+        if open >= gang {
+            return true;
+        }
+        let (room, free_memory) = (self.room, self.free_memory);
+        let serving = |p: &usize| room.stream_of(*p) == Some(key) && fits(free_memory[*p]);
+        let own = if key == SELF_CONTAINED {
+            let procs = self.self_contained.get_or_insert_with(|| {
+                (0..free_memory.len()).filter(|&p| room.stream_of(p) == Some(SELF_CONTAINED)).collect()
+            });
+            procs.iter().filter(|p| serving(p)).take(gang - open).count()
+        } else if let Some(group) = self.view.state.groups.get(&key) {
+            // A processor serves a live stream only if it holds one of its members.
+            let state = &self.view.state;
+            let mut procs: Vec<usize> =
+                group.members.iter().flat_map(|&m| state.tasks[m].processors.iter().copied()).collect();
+            procs.sort_unstable();
+            procs.dedup();
+            procs.iter().filter(|p| serving(p)).take(gang - open).count()
+        } else {
+            0 // a new stream: no processor serves it yet
+        };
+        open + own >= gang
+    }
 }
 
 /// Groups processors that cost the same for everything (same type, speeds and memory): each
