@@ -246,9 +246,9 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
     };
     // Live consumers per dataset: who a newcomer may join.
-    let mut live: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut live: Vec<Vec<usize>> = vec![Vec::new(); problem.datasets.len()];
     for g in view.state.groups.values() {
-        live.entry(g.dataset).or_default().extend(&g.members);
+        live[g.dataset].extend(&g.members);
     }
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
@@ -288,8 +288,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // Where streams are kept apart, a task may also join the processors of a live stream of its
     // dataset (a processor counted once per member it holds).
     let free_to_join = |dataset: usize| {
-        let members =
-            if colocate == Colocate::Stream { live.get(&dataset).map_or(&[][..], Vec::as_slice) } else { &[] };
+        let members = if colocate == Colocate::Stream { live[dataset].as_slice() } else { &[] };
         members.iter().flat_map(|&t| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
     };
     // Only tasks that could start now are planned (each alone fits the free memory of enough
@@ -324,7 +323,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     let groups = form_groups_by(problem, &pending, |dataset, members| {
-        let mut all: Vec<usize> = live.get(&dataset).into_iter().flatten().chain(members).copied().collect();
+        let mut all: Vec<usize> = live[dataset].iter().chain(members).copied().collect();
         let k = match cap {
             Cap::Auto => {
                 let print = fingerprint(&all);
@@ -585,18 +584,22 @@ fn assign_items(
 fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
     let problem = view.problem;
     // Per dataset, its live groups with room left, in id order.
-    let mut room: BTreeMap<usize, Vec<(GroupId, usize)>> = BTreeMap::new();
+    let mut size = vec![0; problem.datasets.len()];
+    for (&d, &k) in sizes {
+        size[d] = k;
+    }
+    let mut room: Vec<Vec<(GroupId, usize)>> = vec![Vec::new(); problem.datasets.len()];
     for g in view.state.groups.values() {
-        let left = sizes.get(&g.dataset).map_or(0, |k| k.saturating_sub(g.members.len()));
+        let left = size[g.dataset].saturating_sub(g.members.len());
         if left > 0 {
-            room.entry(g.dataset).or_default().push((g.id, left));
+            room[g.dataset].push((g.id, left));
         }
     }
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in groups {
         let d = problem.tasks[g[0]].dataset;
-        let join = room.get_mut(&d).and_then(|r| r.iter_mut().find(|(_, left)| *left >= g.len()));
+        let join = room[d].iter_mut().find(|(_, left)| *left >= g.len());
         match join {
             Some((id, left)) => {
                 *left -= g.len();
