@@ -57,14 +57,27 @@ pub fn live_stream_key(view: &View, task: usize) -> Option<GroupId> {
     Some(stream_key(view.problem.tasks[task].gang as usize, group, consumers))
 }
 
-/// What one processor serves.
+/// What one processor serves (kept by the cluster state as tasks come and go; see
+/// `ClusterState::serving`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Serving {
+pub enum Serving {
     Nothing,
     /// A stream, and how many tasks on it read it.
     Stream(GroupId, u32),
     /// Tasks of several streams (placed before the rule applied, or moved there): no more join.
     Mixed,
+}
+
+impl Serving {
+    /// What a processor serves once a task of stream key `key` joins it (`None`: a task that
+    /// reads no live stream, which nobody may join).
+    pub fn with(self, key: Option<GroupId>) -> Serving {
+        match (self, key) {
+            (Serving::Nothing, Some(s)) => Serving::Stream(s, 1),
+            (Serving::Stream(t, n), Some(s)) if t == s => Serving::Stream(t, n + 1),
+            _ => Serving::Mixed,
+        }
+    }
 }
 
 /// Free memory per processor and, unless anything may share, the stream each one serves.
@@ -96,29 +109,11 @@ impl Room {
         Room { free_memory, serving: Some(serving) }
     }
 
-    /// One stream per processor, read from what runs in `view`: a walk over the live groups, so
-    /// that a round pays per running task, not per lookup of its group.
+    /// One stream per processor, as the cluster in `view` stands. (Debug builds check what
+    /// the state keeps against a walk over the live groups.)
     pub fn one_stream_each_in(view: &View, free_memory: Vec<f64>) -> Room {
-        let mut room = Room { free_memory, serving: Some(vec![Serving::Nothing; view.problem.processors.len()]) };
-        let mut counted = vec![0usize; view.problem.processors.len()];
-        for g in view.state.groups.values() {
-            for &t in &g.members {
-                let key = stream_key(view.problem.tasks[t].gang as usize, g.id, g.members.len());
-                for &p in &view.state.tasks[t].processors {
-                    room.hold(p, key);
-                    counted[p] += 1;
-                }
-            }
-        }
-        // A task outside every group is nobody's stream: its processor takes no one.
-        if let Some(serving) = &mut room.serving {
-            for (p, state) in view.state.processors.iter().enumerate() {
-                if state.tasks.len() > counted[p] {
-                    serving[p] = Serving::Mixed;
-                }
-            }
-        }
-        room
+        debug_assert_eq!(view.state.serving(), serving_from_groups(view), "serving kept wrong");
+        Room { free_memory, serving: Some(view.state.serving().to_vec()) }
     }
 
     /// Whether a task of `stream` may join processor `p` (memory aside). Items without a
@@ -164,11 +159,7 @@ impl Room {
     /// Records a task of stream key `s` on processor `p` (memory aside).
     fn hold(&mut self, p: usize, s: GroupId) {
         if let Some(serving) = &mut self.serving {
-            serving[p] = match serving[p] {
-                Serving::Nothing => Serving::Stream(s, 1),
-                Serving::Stream(t, n) if t == s => Serving::Stream(t, n + 1),
-                _ => Serving::Mixed,
-            };
+            serving[p] = serving[p].with(Some(s));
         }
     }
 
@@ -208,6 +199,29 @@ impl Room {
         };
         after_ok(b, back, out) && after_ok(a, out, back)
     }
+}
+
+/// What each processor serves, worked out from the live groups' members.
+#[cfg(debug_assertions)]
+fn serving_from_groups(view: &View) -> Vec<Serving> {
+    let mut serving = vec![Serving::Nothing; view.problem.processors.len()];
+    let mut counted = vec![0usize; serving.len()];
+    for g in view.state.groups.values() {
+        for &t in &g.members {
+            let key = stream_key(view.problem.tasks[t].gang as usize, g.id, g.members.len());
+            for &p in &view.state.tasks[t].processors {
+                serving[p] = serving[p].with(Some(key));
+                counted[p] += 1;
+            }
+        }
+    }
+    // A task outside every group is nobody's stream: its processor takes no one.
+    for (p, state) in view.state.processors.iter().enumerate() {
+        if state.tasks.len() > counted[p] {
+            serving[p] = Serving::Mixed;
+        }
+    }
+    serving
 }
 
 #[cfg(test)]

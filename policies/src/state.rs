@@ -3,6 +3,7 @@
 //! only through these methods, so decisions are validated once, the same way.
 
 use crate::event::GroupId;
+use crate::room::{stream_key, Serving};
 use coprep_traces::planner::group_stages;
 use coprep_traces::{Nanos, Problem};
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,6 +102,10 @@ pub struct ClusterState {
     /// The processors that hold no task, kept as tasks come and go: policies ask for them on
     /// most events, and a scan of every processor per event was a fifth of `fifo`'s run.
     idle: BTreeSet<usize>,
+    /// What each processor serves, kept as tasks come and go: every planning round that keeps
+    /// streams apart starts from it, and working it out from the live groups was a round's
+    /// walk over every running task.
+    serving: Vec<Serving>,
 }
 
 impl ClusterState {
@@ -126,12 +131,42 @@ impl ClusterState {
             ended_groups: BTreeSet::new(),
             next_group: 0,
             idle: (0..problem.processors.len()).collect(),
+            serving: vec![Serving::Nothing; problem.processors.len()],
         }
     }
 
     /// The processors that hold no task, in order.
     pub fn idle_processors(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
         self.idle.iter().copied()
+    }
+
+    /// What each processor serves: the stream key (see [`stream_key`]) its tasks read, or
+    /// `Mixed` where they read several.
+    pub fn serving(&self) -> &[Serving] {
+        &self.serving
+    }
+
+    /// Works out again what processor `p` serves, from the tasks it holds.
+    fn refresh_serving(&mut self, problem: &Problem, p: usize) {
+        let key = |t: usize| {
+            let group = self.groups.get(&self.tasks[t].group?)?;
+            Some(stream_key(problem.tasks[t].gang as usize, group.id, group.members.len()))
+        };
+        self.serving[p] = self.processors[p].tasks.iter().fold(Serving::Nothing, |s, &t| s.with(key(t)));
+    }
+
+    /// Works out again what `procs` and the processors of `group`'s members serve: a task's
+    /// stream key depends on how many members its group has.
+    fn refresh_serving_around(&mut self, problem: &Problem, group: GroupId, procs: &[usize]) {
+        let mut touched = procs.to_vec();
+        if let Some(g) = self.groups.get(&group) {
+            touched.extend(g.members.iter().flat_map(|&t| self.tasks[t].processors.iter()));
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for p in touched {
+            self.refresh_serving(problem, p);
+        }
     }
 
     /// Puts `task` on processor `p`.
@@ -241,6 +276,7 @@ impl ClusterState {
         g.members.push(task);
         g.all_members.push(task);
         g.set_stages(problem);
+        self.refresh_serving_around(problem, group, &[]);
         Ok(())
     }
 
@@ -316,7 +352,7 @@ impl ClusterState {
         self.release(problem, task, &procs);
         let g = self.groups.get_mut(&group).expect("live group");
         g.members.retain(|&m| m != task);
-        if g.members.is_empty() {
+        let ended = if g.members.is_empty() {
             let g = self.groups.remove(&group).expect("live group");
             for (p, _) in g.prep {
                 self.processors[p].prep_groups.remove(&group);
@@ -326,7 +362,9 @@ impl ClusterState {
         } else {
             g.set_stages(problem);
             None
-        }
+        };
+        self.refresh_serving_around(problem, group, &procs);
+        ended
     }
 
     fn release(&mut self, problem: &Problem, task: usize, procs: &[usize]) {
@@ -350,6 +388,9 @@ impl ClusterState {
         self.release(problem, task, &from);
         for &p in to {
             self.hold(problem, task, p);
+        }
+        for &p in from.iter().chain(to) {
+            self.refresh_serving(problem, p);
         }
         let state = &mut self.tasks[task];
         state.processors = to.to_vec();
