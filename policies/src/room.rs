@@ -201,8 +201,8 @@ impl Room {
     }
 }
 
-/// What each processor serves, worked out from the live groups' members.
-#[cfg(debug_assertions)]
+/// What each processor serves, worked out from the live groups' members (what debug builds
+/// check the kept state against).
 fn serving_from_groups(view: &View) -> Vec<Serving> {
     let mut serving = vec![Serving::Nothing; view.problem.processors.len()];
     let mut counted = vec![0usize; serving.len()];
