@@ -68,6 +68,21 @@ impl Item {
 pub struct Reservation<'a> {
     pub frees_in: &'a [f64],
     pub capacity: &'a [f64],
+    /// Every processor, by when it frees up (ties by index): see [`sort_by_frees`].
+    pub by_frees: &'a [usize],
+}
+
+/// Orders `procs`, every processor, by when each frees up (`frees_in`), ties by index. Handed
+/// the last round's order, which time and a few starts and finishes barely disturb, the
+/// (adaptive, stable) sort runs in about linear time; every round needs the order.
+pub fn sort_by_frees(procs: &mut Vec<usize>, frees_in: &[f64]) {
+    if procs.len() != frees_in.len() {
+        *procs = (0..frees_in.len()).collect();
+    }
+    let mut keyed: Vec<(i64, usize)> = procs.iter().map(|&p| (order_key(frees_in[p]), p)).collect();
+    keyed.sort();
+    procs.clear();
+    procs.extend(keyed.into_iter().map(|(_, p)| p));
 }
 
 /// Places items largest first, each on the processors where it would finish earliest (least
@@ -242,19 +257,11 @@ impl Lists {
         }
         let (mut by_frees, mut open_by_frees) = (Vec::new(), Vec::new());
         if let Some(r) = reservation {
-            // Sorted as integer pairs (the order `total_cmp` gives, ties by processor): several
-            // times cheaper than comparing through the loads, and every round sorts them all.
-            let mut keyed: Vec<Vec<(i64, usize)>> = vec![Vec::new(); classes];
-            for p in 0..m {
-                keyed[class_of[p]].push((order_key(r.frees_in[p]), p));
+            debug_assert!(r.by_frees.len() == m && r.by_frees.is_sorted_by_key(|&p| (order_key(r.frees_in[p]), p)));
+            let mut by: Vec<Vec<usize>> = vec![Vec::new(); classes];
+            for &p in r.by_frees {
+                by[class_of[p]].push(p);
             }
-            let by: Vec<Vec<usize>> = keyed
-                .into_iter()
-                .map(|mut procs| {
-                    procs.sort_unstable();
-                    procs.into_iter().map(|(_, p)| p).collect()
-                })
-                .collect();
             let open_only = |procs: &Vec<usize>| procs.iter().copied().filter(|&p| open(p)).collect();
             open_by_frees = by.iter().map(|procs| Thinning::new(open_only(procs), m)).collect();
             by_frees = by.into_iter().map(|procs| Thinning::new(procs, m)).collect();

@@ -3,7 +3,7 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{lpt, peak, water_fill, Item, Reservation};
+use crate::assign::{lpt, peak, sort_by_frees, water_fill, Item, Reservation};
 use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
@@ -203,6 +203,8 @@ pub struct PlanCache {
     caps: BTreeMap<usize, ((usize, u64), usize)>,
     /// The processors' classes (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
+    /// Every processor by when it frees up, as the last round ordered them.
+    by_frees: Vec<usize>,
 }
 
 /// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
@@ -419,7 +421,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
-    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity };
+    sort_by_frees(&mut cache.by_frees, &frees_in);
+    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees: &cache.by_frees };
     let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
