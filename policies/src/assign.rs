@@ -168,10 +168,13 @@ pub fn lpt(
         smallest_first(&mut candidates, gang);
         if candidates.len() < gang {
             if let Some(r) = reserving.take() {
-                let mut able: Vec<usize> =
-                    (0..m).filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory).collect();
-                able.sort_unstable_by(|&a, &b| r.frees_in[a].total_cmp(&r.frees_in[b]).then(a.cmp(&b)));
-                for &p in able.iter().take(gang) {
+                // The first it could ever run on, by when they free up.
+                let able = r.by_frees.iter().copied();
+                let able: Vec<usize> = able
+                    .filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory)
+                    .take(gang)
+                    .collect();
+                for p in able {
                     lists.reserve(p, &mut reserved, loads);
                 }
             }
