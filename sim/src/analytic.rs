@@ -8,8 +8,8 @@
 //! - progress is kept as (value at a time, rate): a task's samples read, a group's samples
 //!   produced, a processor's busy and spare time are brought up to date only when their rate
 //!   changes or they are read, never swept at every event;
-//! - the time each task next has something to report sits in a heap; entries a change of pace
-//!   made stale are skipped when they surface, not searched for;
+//! - the time each task next has something to report sits in a heap with one entry per task,
+//!   moved in place when its pace changes (see `indexed_heap`);
 //! - after an instant, only the groups it touched have their demand rebuilt, and only the
 //!   processors connected to them (through groups sharing processors) have their pace solved.
 //!
@@ -22,6 +22,7 @@
 //! The per-batch engine follows every batch and is the reference this engine is tested against.
 
 use crate::driver::{progress_marks, Applied, Driver, External};
+use crate::indexed_heap::IndexedHeap;
 use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{solve, Demand};
 use crate::{Engine, RunOptions, SimError};
@@ -30,8 +31,7 @@ use coprep_traces::planner::group_leaf_bytes;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use rustc_hash::FxHashMap;
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let mut d = Driver::new(problem, opts.record_events);
@@ -60,7 +60,6 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
                 let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
                 a.note(&d, &applied, now);
             } else {
-                a.version[t] += 1;
                 a.close_stall(t, now);
                 a.settle_group(group, now);
                 a.dirty.insert(group);
@@ -155,10 +154,8 @@ struct Analytic<'a> {
     wants_progress: bool,
     marks: Vec<Vec<u64>>,
     next_mark: Vec<usize>,
-    /// When each running task next reports (time, task, version); an entry whose version is
-    /// not the task's current one is stale.
-    due: BinaryHeap<Reverse<(Nanos, usize, u32)>>,
-    version: Vec<u32>,
+    /// When each running task next reports.
+    due: IndexedHeap<Nanos>,
     task_stall: Vec<f64>,
     /// Per task: the processors its stall is being measured on, and their spare time then.
     stall_on: Vec<(Vec<usize>, f64)>,
@@ -189,8 +186,7 @@ impl<'a> Analytic<'a> {
             wants_progress,
             marks: vec![Vec::new(); n],
             next_mark: vec![0; n],
-            due: BinaryHeap::new(),
-            version: vec![0; n],
+            due: IndexedHeap::new(n),
             task_stall: vec![0.0; n],
             stall_on: vec![(Vec::new(), 0.0); n],
             procs: vec![ProcClock::default(); np],
@@ -217,18 +213,13 @@ impl<'a> Analytic<'a> {
         }
     }
 
-    fn is_current(&self, d: &Driver, (_, task, version): (Nanos, usize, u32)) -> bool {
-        version == self.version[task]
-            && matches!(d.state.tasks[task].status, TaskStatus::Running | TaskStatus::Migrating)
-    }
-
-    /// The earliest internal event, dropping stale entries on the way.
+    /// The earliest internal event (dropping any entry of a task no longer running).
     fn next_due(&mut self, d: &Driver) -> Option<Nanos> {
-        while let Some(&Reverse(entry)) = self.due.peek() {
-            if self.is_current(d, entry) {
-                return Some(entry.0);
+        while let Some((at, task)) = self.due.peek() {
+            if matches!(d.state.tasks[task].status, TaskStatus::Running | TaskStatus::Migrating) {
+                return Some(at);
             }
-            self.due.pop();
+            self.due.remove(task);
         }
         None
     }
@@ -238,20 +229,20 @@ impl<'a> Analytic<'a> {
         if self.next_due(d)? > now {
             return None;
         }
-        let Reverse((_, task, _)) = self.due.pop().expect("peeked");
-        Some(task)
+        self.due.pop().map(|(_, task)| task)
     }
 
     /// Puts `task`'s next report on the heap: when its reading, growing from where its steps
     /// were last re-based, reaches the target (nothing while its group waits).
     fn schedule(&mut self, d: &Driver, task: usize) {
-        self.version[task] += 1;
         let state = &d.state.tasks[task];
         if state.steps_per_ns > 0.0 {
             let batch = self.problem.tasks[task].batch_size as f64;
             let need = (self.target(task) / batch - state.steps_done).max(0.0);
             let at = state.steps_since + (need / state.steps_per_ns).ceil() as Nanos;
-            self.due.push(Reverse((at, task, self.version[task])));
+            self.due.set(task, at);
+        } else {
+            self.due.remove(task);
         }
     }
 
@@ -431,7 +422,7 @@ impl<'a> Analytic<'a> {
                     state.steps_done = state.steps_at(now);
                     state.steps_since = now;
                     state.steps_per_ns = 0.0;
-                    self.version[t] += 1;
+                    self.due.remove(t);
                 }
             }
         }

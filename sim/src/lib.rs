@@ -16,6 +16,7 @@
 
 pub mod analytic;
 pub mod driver;
+pub mod indexed_heap;
 pub mod metrics;
 pub mod per_batch;
 pub mod quality;

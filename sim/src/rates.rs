@@ -8,8 +8,7 @@
 //! that processor keep that `x`, and the others are raised further. The result is max-min fair
 //! in slowdown, deterministic, and no processor is ever over-committed.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use crate::indexed_heap::IndexedHeap;
 
 /// Per group, its sparse demand: (processor, nanoseconds per sample), processors ascending.
 pub type Demand = Vec<(usize, f64)>;
@@ -114,25 +113,17 @@ fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
     }
     // Levels as ordered bits (non-negative floats order like their bit patterns).
     let level_of = |used: f64, denom: f64| ((1.0 - used) / denom).max(0.0);
-    let mut version = vec![0u32; processors];
-    let mut heap: BinaryHeap<Reverse<(u64, usize, u32)>> = BinaryHeap::new();
+    // The processors that still carry unfixed groups, by the level at which each fills.
+    let mut heap: IndexedHeap<u64> = IndexedHeap::new(processors);
     for p in 0..processors {
         if left[p] > 0 && denom[p] > 0.0 {
-            heap.push(Reverse((level_of(used[p], denom[p]).to_bits(), p, 0)));
+            heap.set(p, level_of(used[p], denom[p]).to_bits());
         }
     }
     let mut remaining = x.iter().filter(|x| x.is_none()).count();
-    let current = |heap: &mut BinaryHeap<Reverse<(u64, usize, u32)>>, version: &[u32], left: &[usize]| loop {
-        match heap.peek() {
-            Some(&Reverse((bits, p, v))) if v == version[p] && left[p] > 0 => return Some((f64::from_bits(bits), p)),
-            Some(_) => {
-                heap.pop();
-            }
-            None => return None,
-        }
-    };
+    let current = |heap: &IndexedHeap<u64>| heap.peek().map(|(bits, p)| (f64::from_bits(bits), p));
     while remaining > 0 {
-        let level = current(&mut heap, &version, &left).map_or(1.0, |(l, _)| l.min(1.0));
+        let level = current(&heap).map_or(1.0, |(l, _)| l.min(1.0));
         if level >= 1.0 {
             for g in 0..demands.len() {
                 if x[g].is_none() {
@@ -146,7 +137,7 @@ fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
         }
         // Every processor full at this level, then every group on them fixed at it.
         let mut full = Vec::new();
-        while let Some((l, p)) = current(&mut heap, &version, &left) {
+        while let Some((l, p)) = current(&heap) {
             if l > level * (1.0 + 1e-12) {
                 break;
             }
@@ -170,9 +161,10 @@ fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
             }
         }
         for q in touched {
-            version[q] += 1;
             if left[q] > 0 {
-                heap.push(Reverse((level_of(used[q], denom[q].max(f64::MIN_POSITIVE)).to_bits(), q, version[q])));
+                heap.set(q, level_of(used[q], denom[q].max(f64::MIN_POSITIVE)).to_bits());
+            } else {
+                heap.remove(q);
             }
         }
     }
