@@ -188,7 +188,10 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     // What each task adds to its group, computed once: its preprocessing beyond the prefix it
     // shares with the task before it (or all of it, first in a group), its compute work and
     // the samples it reads; and, for its group's coupled duration, (samples, pace).
-    let after_previous: Vec<f64> = prep_beyond_previous(problem, tasks).collect();
+    // (The preprocessing beyond the previous task is only read by groups of two or more, so it
+    // is worked out when the first such size is weighed: under a long queue most calls stop
+    // before.)
+    let mut after_previous: Vec<f64> = Vec::new();
     let (mut alone, mut compute, mut samples) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut by_samples: Vec<Member> = Vec::with_capacity(n);
     for &t in tasks {
@@ -206,14 +209,25 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     let mut k = 1;
     loop {
         let size = k.min(n);
-        let mut work = 0.0;
+        let ranges = (0..n).step_by(size).map(|start| start..(start + size).min(n));
         let mut longest: f64 = 0.0;
-        for start in (0..n).step_by(size) {
-            let range = start..(start + size).min(n);
+        for range in ranges.clone() {
+            longest = longest.max(coupled_sorted(&mut by_samples[range]));
+        }
+        // A longest group beyond the margin below makes this size lose whatever its work, and
+        // every larger size too (see below).
+        if longest > best.0 * (1.0 + 1e-6) {
+            return best.1;
+        }
+        if size > 1 && after_previous.is_empty() {
+            after_previous = prep_beyond_previous(problem, tasks).collect();
+        }
+        let mut work = 0.0;
+        for range in ranges {
+            let start = range.start;
             let prep = range.clone().fold(0.0, |acc, i| acc + if i == start { alone[i] } else { after_previous[i] });
             work += prep * samples[range.clone()].iter().copied().fold(0.0, f64::max);
-            work += compute[range.clone()].iter().sum::<f64>();
-            longest = longest.max(coupled_sorted(&mut by_samples[range]));
+            work += compute[range].iter().sum::<f64>();
         }
         let time = (work / processors.max(1) as f64).max(longest);
         if time <= best.0 * (1.0 + 1e-9) {
