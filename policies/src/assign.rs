@@ -222,8 +222,8 @@ struct Lists {
     class_of: Vec<usize>,
     /// Per class, the processors with room open to any stream, by load.
     by_load: Vec<BTreeSet<(i64, usize)>>,
-    /// The processors with room that serve a stream, as (stream, processor) pairs, sorted: read
-    /// by binary search, built without a map entry per processor.
+    /// The processors with room that serve a stream some item reads, as (stream, processor)
+    /// pairs, sorted: read by binary search, built without a map entry per processor.
     stream_procs: Vec<(GroupId, usize)>,
     /// Processors that came to serve a stream during the round, per stream.
     joined: BTreeMap<GroupId, Vec<usize>>,
@@ -249,12 +249,16 @@ impl Lists {
         let roomy = |p: usize| room.free_memory[p] + 1e-9 >= smallest;
         let open = |p: usize| roomy(p) && room.is_open(p);
         let mut by_load = vec![BTreeSet::new(); classes];
+        // Only the streams the items read are ever looked up.
+        let mut wanted: Vec<GroupId> = items.iter().filter_map(|it| it.stream).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
         let mut stream_procs: Vec<(GroupId, usize)> = Vec::new();
         for p in (0..m).filter(|&p| roomy(p)) {
             if open(p) {
                 by_load[class_of[p]].insert((order_key(loads[p]), p));
             }
-            if let Some(s) = room.stream_of(p) {
+            if let Some(s) = room.stream_of(p).filter(|s| wanted.binary_search(s).is_ok()) {
                 stream_procs.push((s, p));
             }
         }
