@@ -487,6 +487,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn sort_by_frees_orders_by_free_up_then_index_from_any_start() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..300 {
+            let m = rng.random_range(1..80);
+            // Few distinct values, so that ties (broken by index) are common.
+            let frees: Vec<f64> = (0..m).map(|_| rng.random_range(0..6) as f64 * 0.5).collect();
+            let mut expected: Vec<usize> = (0..m).collect();
+            expected.sort_by(|&a, &b| frees[a].total_cmp(&frees[b]).then(a.cmp(&b)));
+            // From scratch, from the answer, from a few swaps off it, and from reversed
+            // (past the budget of shifts).
+            let mut near = expected.clone();
+            for _ in 0..3 {
+                near.swap(rng.random_range(0..m), rng.random_range(0..m));
+            }
+            let reversed: Vec<usize> = expected.iter().rev().copied().collect();
+            for start in [Vec::new(), expected.clone(), near, reversed] {
+                let mut procs = start;
+                sort_by_frees(&mut procs, &frees);
+                assert_eq!(procs, expected);
+            }
+        }
+    }
+
+    #[test]
     fn water_fill_by_hand() {
         // Loads 0, 2, 10; 4 units at cost 1 on the first two: level 3, shares 3/4 and 1/4.
         let mut loads = vec![0.0, 2.0, 10.0];
