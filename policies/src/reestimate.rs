@@ -14,7 +14,7 @@
 use crate::event::{Decision, Event};
 use crate::placement::respread_prep;
 use crate::policy::Policy;
-use crate::room::{live_stream_key, Colocate};
+use crate::room::Colocate;
 use crate::state::TaskStatus;
 use crate::view::View;
 
@@ -125,6 +125,6 @@ fn may_join(view: &View, p: usize, task: usize, colocate: Colocate) -> bool {
     if colocate == Colocate::Any {
         return true;
     }
-    let key = live_stream_key(view, task);
-    view.state.processors[p].tasks.iter().all(|&t| live_stream_key(view, t) == key)
+    let key = view.state.stream_key_of(view.problem, task);
+    view.state.processors[p].tasks.iter().all(|&t| view.state.stream_key_of(view.problem, t) == key)
 }

@@ -50,13 +50,6 @@ pub fn stream_key(gang: usize, stream: GroupId, consumers: usize) -> GroupId {
     }
 }
 
-/// [`stream_key`] of a running task.
-pub fn live_stream_key(view: &View, task: usize) -> Option<GroupId> {
-    let group = view.state.tasks[task].group?;
-    let consumers = view.state.groups.get(&group).map_or(1, |g| g.members.len());
-    Some(stream_key(view.problem.tasks[task].gang as usize, group, consumers))
-}
-
 /// What one processor serves (kept by the cluster state as tasks come and go; see
 /// `ClusterState::serving`).
 #[derive(Debug, Clone, Copy, PartialEq)]

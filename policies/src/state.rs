@@ -146,12 +146,16 @@ impl ClusterState {
         &self.serving
     }
 
+    /// The stream key (see [`stream_key`]) `task` is kept apart by: `None` unless it reads a
+    /// live group.
+    pub fn stream_key_of(&self, problem: &Problem, task: usize) -> Option<GroupId> {
+        let group = self.groups.get(&self.tasks[task].group?)?;
+        Some(stream_key(problem.tasks[task].gang as usize, group.id, group.members.len()))
+    }
+
     /// Works out again what processor `p` serves, from the tasks it holds.
     fn refresh_serving(&mut self, problem: &Problem, p: usize) {
-        let key = |t: usize| {
-            let group = self.groups.get(&self.tasks[t].group?)?;
-            Some(stream_key(problem.tasks[t].gang as usize, group.id, group.members.len()))
-        };
+        let key = |t: usize| self.stream_key_of(problem, t);
         self.serving[p] = self.processors[p].tasks.iter().fold(Serving::Nothing, |s, &t| s.with(key(t)));
     }
 
