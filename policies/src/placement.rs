@@ -501,18 +501,16 @@ impl Takers<'_> {
     fn enough(&mut self, task: usize, key: GroupId) -> bool {
         let t = &self.view.problem.tasks[task];
         let (gang, memory) = (t.gang as usize, t.memory_gb);
-        let fits = |free: f64| free + 1e-9 >= memory;
-        let open = self.free_open.iter().filter(|&&f| fits(f)).take(gang).count();
-        if open >= gang {
+        let (room, free_memory, free_open) = (self.room, self.free_memory, self.free_open);
+        if has_room(free_open.iter().copied(), gang, memory) {
             return true;
         }
-        let (room, free_memory) = (self.room, self.free_memory);
-        let serving = |p: &usize| room.stream_of(*p) == Some(key) && fits(free_memory[*p]);
-        let own = if key == SELF_CONTAINED {
-            let procs = self.self_contained.get_or_insert_with(|| {
+        // The processors serving its stream (never open ones, so none counts twice).
+        let group_procs: Vec<usize>;
+        let own: &[usize] = if key == SELF_CONTAINED {
+            self.self_contained.get_or_insert_with(|| {
                 (0..free_memory.len()).filter(|&p| room.stream_of(p) == Some(SELF_CONTAINED)).collect()
-            });
-            procs.iter().filter(|p| serving(p)).take(gang - open).count()
+            })
         } else if let Some(group) = self.view.state.groups.get(&key) {
             // A processor serves a live stream only if it holds one of its members.
             let state = &self.view.state;
@@ -520,11 +518,13 @@ impl Takers<'_> {
                 group.members.iter().flat_map(|&m| state.tasks[m].processors.iter().copied()).collect();
             procs.sort_unstable();
             procs.dedup();
-            procs.iter().filter(|p| serving(p)).take(gang - open).count()
+            group_procs = procs;
+            &group_procs
         } else {
-            0 // a new stream: no processor serves it yet
+            &[] // a new stream: no processor serves it yet
         };
-        open + own >= gang
+        let own_free = own.iter().filter(|&&p| room.stream_of(p) == Some(key)).map(|&p| free_memory[p]);
+        has_room(free_open.iter().copied().chain(own_free), gang, memory)
     }
 }
 
