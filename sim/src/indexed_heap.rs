@@ -21,32 +21,32 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         IndexedHeap { heap: Vec::new(), position: vec![ABSENT; len] }
     }
 
-    /// Gives `task` the key `at`, replacing its entry if it has one.
-    pub fn set(&mut self, task: usize, at: K) {
-        match self.position[task] {
+    /// Gives `index` the key `key`, replacing its entry if it has one.
+    pub fn set(&mut self, index: usize, key: K) {
+        match self.position[index] {
             ABSENT => {
-                self.heap.push((at, task));
-                self.position[task] = self.heap.len() - 1;
+                self.heap.push((key, index));
+                self.position[index] = self.heap.len() - 1;
                 self.sift_up(self.heap.len() - 1);
             }
             i => {
-                self.heap[i].0 = at;
+                self.heap[i].0 = key;
                 self.sift_up(i);
-                self.sift_down(self.position[task]);
+                self.sift_down(self.position[index]);
             }
         }
     }
 
-    /// Takes `task`'s entry out, if it has one.
-    pub fn remove(&mut self, task: usize) {
-        let i = self.position[task];
+    /// Takes `index`'s entry out, if it has one.
+    pub fn remove(&mut self, index: usize) {
+        let i = self.position[index];
         if i == ABSENT {
             return;
         }
         let last = self.heap.len() - 1;
         self.swap(i, last);
         self.heap.pop();
-        self.position[task] = ABSENT;
+        self.position[index] = ABSENT;
         if i < self.heap.len() {
             // The entry moved into the gap may belong higher or lower.
             let moved = self.heap[i].1;
@@ -118,16 +118,16 @@ mod tests {
             let mut heap = IndexedHeap::new(12);
             let mut model: BTreeSet<(u64, usize)> = BTreeSet::new();
             for _ in 0..300 {
-                let (task, key) = (rng.random_range(0..12), rng.random_range(0..20u64));
+                let (index, key) = (rng.random_range(0..12), rng.random_range(0..20u64));
                 match rng.random_range(0..4) {
                     0 | 1 => {
-                        model.retain(|e| e.1 != task);
-                        model.insert((key, task));
-                        heap.set(task, key);
+                        model.retain(|e| e.1 != index);
+                        model.insert((key, index));
+                        heap.set(index, key);
                     }
                     2 => {
-                        model.retain(|e| e.1 != task);
-                        heap.remove(task);
+                        model.retain(|e| e.1 != index);
+                        heap.remove(index);
                     }
                     _ => assert_eq!(heap.pop(), model.pop_first(), "seed {seed}"),
                 }
