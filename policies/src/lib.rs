@@ -26,6 +26,7 @@ pub mod event;
 pub mod exact;
 pub mod fifo;
 pub mod improve;
+pub mod live;
 pub mod lpt;
 pub mod min_idle;
 pub mod min_makespan;

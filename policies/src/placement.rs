@@ -9,6 +9,7 @@ use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
+use crate::live::{Fingerprint, LiveByDataset};
 use crate::multifit::multifit;
 use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
@@ -200,22 +201,13 @@ pub fn respread_prep(view: &View) -> Vec<Decision> {
 /// cap, and most rounds change one dataset at most).
 #[derive(Debug, Default)]
 pub struct PlanCache {
-    caps: BTreeMap<usize, ((usize, u64), usize)>,
+    caps: BTreeMap<usize, (Fingerprint, usize)>,
     /// The processors' classes (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
     by_frees: Vec<usize>,
-}
-
-/// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
-fn fingerprint(tasks: &[usize]) -> (usize, u64) {
-    let mix = |t: usize| {
-        let mut z = (t as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    (tasks.len(), tasks.iter().fold(0u64, |acc, &t| acc.wrapping_add(mix(t))))
+    /// The live streams per dataset (buffers reused from round to round).
+    live: LiveByDataset,
 }
 
 /// How a round places tasks.
@@ -247,11 +239,10 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         Colocate::Any => Room::memory_only(free_memory.clone()),
         Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
     };
-    // Live consumers per dataset: who a newcomer may join.
-    let mut live: Vec<Vec<usize>> = vec![Vec::new(); problem.datasets.len()];
-    for g in view.state.groups.values() {
-        live[g.dataset].extend(&g.members);
-    }
+    // Live streams per dataset: who a newcomer may join.
+    let PlanCache { caps, classes, by_frees, live } = cache;
+    live.gather(view);
+    let live = &*live;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
     // streams are kept apart); a single task may also go where only self-contained tasks run;
@@ -290,7 +281,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // Where streams are kept apart, a task may also join the processors of a live stream of its
     // dataset (a processor counted once per member it holds).
     let free_to_join = |dataset: usize| {
-        let members = if colocate == Colocate::Stream { live[dataset].as_slice() } else { &[] };
+        let members = if colocate == Colocate::Stream { live.of(dataset).consumers.as_slice() } else { &[] };
         members.iter().flat_map(|&t| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
     };
     // Only tasks that could start now are planned (each alone fits the free memory of enough
@@ -325,26 +316,31 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     let groups = form_groups_by(problem, &pending, |dataset, members| {
-        let mut all: Vec<usize> = live[dataset].iter().chain(members).copied().collect();
+        let consumers = &live.of(dataset).consumers;
+        let all = || {
+            let mut all: Vec<usize> = consumers.iter().chain(members).copied().collect();
+            sort_by_pipeline(problem, &mut all);
+            all
+        };
         let k = match cap {
             Cap::Auto => {
-                let print = fingerprint(&all);
-                match cache.caps.get(&dataset) {
+                let print = live.of(dataset).print.plus(Fingerprint::of(members));
+                match caps.get(&dataset) {
                     Some(&(seen, k)) if seen == print => k,
                     _ => {
-                        sort_by_pipeline(problem, &mut all);
-                        let k = resolve_cap(problem, &all, cap, nprocs);
-                        cache.caps.insert(dataset, (print, k));
+                        let k = resolve_cap(problem, &all(), cap, nprocs);
+                        caps.insert(dataset, (print, k));
                         k
                     }
                 }
             }
-            fixed => resolve_cap(problem, &all, fixed, nprocs),
+            Cap::Unlimited => resolve_cap(problem, &all(), cap, nprocs),
+            Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
         };
         sizes.insert(dataset, k);
         k
     });
-    let ids = group_ids(view, &groups, &sizes);
+    let ids = group_ids(view, live, &groups, &sizes);
     // How many tasks each planned group's stream will feed: its own, those of other planned
     // groups joining the same live stream, and the stream's live consumers.
     let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
@@ -377,7 +373,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread.
-    let (class_of, reps) = cache.classes.get_or_insert_with(|| processor_classes(problem)).clone();
+    let (class_of, reps) = classes.get_or_insert_with(|| processor_classes(problem)).clone();
     let prep_share: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| {
@@ -421,8 +417,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
-    sort_by_frees(&mut cache.by_frees, &frees_in);
-    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees: &cache.by_frees };
+    sort_by_frees(by_frees, &frees_in);
+    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees };
     let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
@@ -584,25 +580,19 @@ fn assign_items(
 
 /// The group each planned group reads from: a live group on the same dataset with room for it
 /// under this round's group size, else a fresh id.
-fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
+fn group_ids(view: &View, live: &LiveByDataset, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
     let problem = view.problem;
     // Per dataset, its live groups with room left, in id order.
-    let mut size = vec![0; problem.datasets.len()];
+    let mut room: BTreeMap<usize, Vec<(GroupId, usize)>> = BTreeMap::new();
     for (&d, &k) in sizes {
-        size[d] = k;
-    }
-    let mut room: Vec<Vec<(GroupId, usize)>> = vec![Vec::new(); problem.datasets.len()];
-    for g in view.state.groups.values() {
-        let left = size[g.dataset].saturating_sub(g.members.len());
-        if left > 0 {
-            room[g.dataset].push((g.id, left));
-        }
+        let with_room = live.of(d).streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n));
+        room.insert(d, with_room.collect());
     }
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in groups {
         let d = problem.tasks[g[0]].dataset;
-        let join = room[d].iter_mut().find(|(_, left)| *left >= g.len());
+        let join = room.get_mut(&d).and_then(|r| r.iter_mut().find(|(_, left)| *left >= g.len()));
         match join {
             Some((id, left)) => {
                 *left -= g.len();
