@@ -133,7 +133,12 @@ pub fn group_samples(problem: &Problem, tasks: &[usize]) -> f64 {
 
 /// Sorts tasks by pipeline, so that those with the longest common prefixes sit together.
 pub fn sort_by_pipeline(problem: &Problem, tasks: &mut [usize]) {
-    tasks.sort_unstable_by_key(|&t| (problem.pipeline_rank(t), t));
+    // Sorted on packed integer keys, each rank looked up once: policies sort every round.
+    let mut keys: Vec<u128> = tasks.iter().map(|&t| (u128::from(problem.pipeline_rank(t)) << 64) | t as u128).collect();
+    keys.sort_unstable();
+    for (t, key) in tasks.iter_mut().zip(keys) {
+        *t = key as u64 as usize;
+    }
 }
 
 /// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline, then cut into
@@ -209,10 +214,11 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     let mut k = 1;
     loop {
         let size = k.min(n);
-        let ranges = (0..n).step_by(size).map(|start| start..(start + size).min(n));
+        // Groups are the consecutive chunks of `size`, walked as slices: with groups of one or
+        // two, index ranges cost more than the sums they index.
         let mut longest: f64 = 0.0;
-        for range in ranges.clone() {
-            longest = longest.max(coupled_sorted(&mut by_samples[range]));
+        for group in by_samples.chunks_mut(size) {
+            longest = longest.max(coupled_sorted(group));
         }
         // A longest group beyond the margin below makes this size lose whatever its work, and
         // every larger size too (see below).
@@ -223,11 +229,13 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
             after_previous = prep_beyond_previous(problem, tasks).collect();
         }
         let mut work = 0.0;
-        for range in ranges {
-            let start = range.start;
-            let prep = range.clone().fold(0.0, |acc, i| acc + if i == start { alone[i] } else { after_previous[i] });
-            work += prep * samples[range.clone()].iter().copied().fold(0.0, f64::max);
-            work += compute[range].iter().sum::<f64>();
+        let groups = samples.chunks(size).zip(compute.chunks(size));
+        for (i, (samples, compute)) in groups.enumerate() {
+            let start = i * size;
+            let beyond = if size > 1 { &after_previous[start + 1..start + samples.len()] } else { &[] };
+            let prep = beyond.iter().fold(0.0 + alone[start], |acc, &p| acc + p);
+            work += prep * samples.iter().copied().fold(0.0, f64::max);
+            work += compute.iter().sum::<f64>();
         }
         let time = (work / processors.max(1) as f64).max(longest);
         if time <= best.0 * (1.0 + 1e-9) {
