@@ -1,13 +1,13 @@
-//! The live streams of each dataset, gathered once per round: who a newcomer may join, how
-//! much room each stream has, and a fingerprint of its consumers for the cap cache.
+//! The live streams of each dataset: who a newcomer may join, how much room each stream has,
+//! and a fingerprint of its consumers for the cap cache. The cluster state keeps them as tasks
+//! start and finish (`ClusterState::live_streams`).
 //!
-//! A round used to walk the cluster's groups twice (once for the consumers, once for the
-//! streams with room) and copy each dataset's consumers again to fingerprint them; on the
-//! benchmark workload, with some 250 live groups, those walks and copies were a fifth of a
-//! round. One walk fills all three, into buffers kept between rounds.
+//! Planning rounds read them for every dataset in their window; working them out from the live
+//! groups took a walk over every group and a copy of every consumer per round, on the benchmark
+//! workload (some 250 live groups) about a tenth of the planning.
 
 use crate::event::GroupId;
-use crate::view::View;
+use crate::state::ClusterState;
 
 /// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
 /// The fingerprint of a disjoint union is the sum of the parts' (see [`Fingerprint::plus`]).
@@ -27,51 +27,82 @@ impl Fingerprint {
     }
 
     fn plus_task(self, t: usize) -> Fingerprint {
-        // SplitMix64's finaliser: nearby indices land far apart.
-        let mut z = (t as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        self.plus(Fingerprint { len: 1, sum: z ^ (z >> 31) })
+        self.plus(Fingerprint { len: 1, sum: mix(t) })
+    }
+
+    fn minus_task(self, t: usize) -> Fingerprint {
+        Fingerprint { len: self.len - 1, sum: self.sum.wrapping_sub(mix(t)) }
     }
 }
 
+/// SplitMix64's finaliser: nearby indices land far apart.
+fn mix(t: usize) -> u64 {
+    let mut z = (t as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// One dataset's live streams.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LiveStreams {
-    /// Consumers of every live stream, stream by stream in id order.
+    /// Consumers of every live stream, in no particular order.
     pub consumers: Vec<usize>,
     pub print: Fingerprint,
     /// Each live stream and how many consumers it has, in id order.
     pub streams: Vec<(GroupId, usize)>,
 }
 
-/// [`LiveStreams`] per dataset, indexed by dataset.
-#[derive(Debug, Default)]
-pub struct LiveByDataset {
-    per_dataset: Vec<LiveStreams>,
+impl LiveStreams {
+    /// `task` starts reading `group`.
+    pub fn join(&mut self, task: usize, group: GroupId) {
+        self.consumers.push(task);
+        self.print = self.print.plus_task(task);
+        let at = self.streams.partition_point(|&(g, _)| g < group);
+        match self.streams.get_mut(at) {
+            Some((g, n)) if *g == group => *n += 1,
+            _ => self.streams.insert(at, (group, 1)),
+        }
+    }
+
+    /// `task`, a consumer of `group`, stops reading it.
+    pub fn leave(&mut self, task: usize, group: GroupId) {
+        if let Some(at) = self.consumers.iter().position(|&t| t == task) {
+            self.consumers.swap_remove(at);
+            self.print = self.print.minus_task(task);
+        }
+        let at = self.streams.partition_point(|&(g, _)| g < group);
+        if let Some((_, n)) = self.streams.get_mut(at).filter(|(g, _)| *g == group) {
+            *n -= 1;
+            if *n == 0 {
+                self.streams.remove(at);
+            }
+        }
+    }
+
+    /// The same streams with consumers in a canonical order, for comparing.
+    fn canonical(mut self) -> LiveStreams {
+        self.consumers.sort_unstable();
+        self
+    }
 }
 
-impl LiveByDataset {
-    /// Gathers the cluster in `view` (reusing the buffers of the last round).
-    pub fn gather(&mut self, view: &View) {
-        let datasets = view.problem.datasets.len();
-        self.per_dataset.resize_with(datasets, LiveStreams::default);
-        for live in &mut self.per_dataset {
-            live.consumers.clear();
-            live.streams.clear();
-            live.print = Fingerprint::default();
-        }
-        for g in view.state.groups.values() {
-            let live = &mut self.per_dataset[g.dataset];
-            live.consumers.extend(&g.members);
-            live.print = live.print.plus(Fingerprint::of(&g.members));
-            live.streams.push((g.id, g.members.len()));
+/// Every dataset's live streams, worked out from the live groups: what the cluster state keeps
+/// (debug builds check the one against the other).
+pub fn live_streams_from_groups(state: &ClusterState, datasets: usize) -> Vec<LiveStreams> {
+    let mut live = vec![LiveStreams::default(); datasets];
+    for g in state.groups.values() {
+        for &t in &g.members {
+            live[g.dataset].join(t, g.id);
         }
     }
+    live
+}
 
-    pub fn of(&self, dataset: usize) -> &LiveStreams {
-        &self.per_dataset[dataset]
-    }
+/// Whether `kept` holds the streams the live groups of `state` make up (consumers in any order).
+pub fn kept_right(kept: &[LiveStreams], state: &ClusterState) -> bool {
+    let canonical = |l: &[LiveStreams]| l.iter().cloned().map(LiveStreams::canonical).collect::<Vec<_>>();
+    canonical(kept) == canonical(&live_streams_from_groups(state, kept.len()))
 }
 
 #[cfg(test)]
@@ -93,5 +124,33 @@ mod tests {
             assert!(prints[i + 1..].iter().all(|b| b != a), "pair {i} collides");
         }
         assert_ne!(Fingerprint::of(&[1, 2]), Fingerprint::of(&[1, 2, 2]));
+    }
+
+    #[test]
+    fn joins_and_leaves_keep_what_joining_the_survivors_gives() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        for seed in 0..50 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut kept = LiveStreams::default();
+            let mut reading: Vec<(usize, GroupId)> = Vec::new();
+            for task in 0..200 {
+                if !reading.is_empty() && rng.random_bool(0.45) {
+                    let (t, g) = reading.swap_remove(rng.random_range(0..reading.len()));
+                    kept.leave(t, g);
+                } else {
+                    let g = rng.random_range(0..8);
+                    kept.join(task, g);
+                    reading.push((task, g));
+                }
+            }
+            let mut fresh = LiveStreams::default();
+            reading.sort_unstable_by_key(|&(t, g)| (g, std::cmp::Reverse(t)));
+            for &(t, g) in &reading {
+                fresh.join(t, g);
+            }
+            assert_eq!(kept.clone().canonical(), fresh.canonical(), "seed {seed}");
+            assert!(kept.streams.windows(2).all(|w| w[0].0 < w[1].0), "streams out of order");
+            assert!(kept.streams.iter().all(|&(_, n)| n > 0), "an empty stream kept");
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
-use crate::live::{Fingerprint, LiveByDataset};
+use crate::live::{kept_right, Fingerprint, LiveStreams};
 use crate::multifit::multifit;
 use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
@@ -206,8 +206,6 @@ pub struct PlanCache {
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
     by_frees: Vec<usize>,
-    /// The live streams per dataset (buffers reused from round to round).
-    live: LiveByDataset,
 }
 
 /// How a round places tasks.
@@ -239,10 +237,11 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         Colocate::Any => Room::memory_only(free_memory.clone()),
         Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
     };
-    // Live streams per dataset: who a newcomer may join.
-    let PlanCache { caps, classes, by_frees, live } = cache;
-    live.gather(view);
-    let live = &*live;
+    // Live streams per dataset: who a newcomer may join. (Debug builds check what the state
+    // keeps against the live groups.)
+    debug_assert!(kept_right(view.state.all_live_streams(), view.state), "live streams kept wrong");
+    let live = |dataset: usize| view.state.live_streams(dataset);
+    let PlanCache { caps, classes, by_frees } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
     // streams are kept apart); a single task may also go where only self-contained tasks run;
@@ -281,7 +280,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // Where streams are kept apart, a task may also join the processors of a live stream of its
     // dataset (a processor counted once per member it holds).
     let free_to_join = |dataset: usize| {
-        let members = if colocate == Colocate::Stream { live.of(dataset).consumers.as_slice() } else { &[] };
+        let members = if colocate == Colocate::Stream { live(dataset).consumers.as_slice() } else { &[] };
         members.iter().flat_map(|&t| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
     };
     // Only tasks that could start now are planned (each alone fits the free memory of enough
@@ -316,7 +315,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     let groups = form_groups_by(problem, &pending, |dataset, members| {
-        let consumers = &live.of(dataset).consumers;
+        let consumers = &live(dataset).consumers;
         let all = || {
             let mut all: Vec<usize> = consumers.iter().chain(members).copied().collect();
             sort_by_pipeline(problem, &mut all);
@@ -324,7 +323,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         };
         let k = match cap {
             Cap::Auto => {
-                let print = live.of(dataset).print.plus(Fingerprint::of(members));
+                let print = live(dataset).print.plus(Fingerprint::of(members));
                 match caps.get(&dataset) {
                     Some(&(seen, k)) if seen == print => k,
                     _ => {
@@ -340,7 +339,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         sizes.insert(dataset, k);
         k
     });
-    let ids = group_ids(view, live, &groups, &sizes);
+    let ids = group_ids(view, &groups, &sizes);
     // How many tasks each planned group's stream will feed: its own, those of other planned
     // groups joining the same live stream, and the stream's live consumers.
     let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
@@ -580,12 +579,13 @@ fn assign_items(
 
 /// The group each planned group reads from: a live group on the same dataset with room for it
 /// under this round's group size, else a fresh id.
-fn group_ids(view: &View, live: &LiveByDataset, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
+fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
     let problem = view.problem;
     // Per dataset, its live groups with room left, in id order.
     let mut room: BTreeMap<usize, Vec<(GroupId, usize)>> = BTreeMap::new();
     for (&d, &k) in sizes {
-        let with_room = live.of(d).streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n));
+        let live: &LiveStreams = view.state.live_streams(d);
+        let with_room = live.streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n));
         room.insert(d, with_room.collect());
     }
     let mut fresh = view.fresh_group_id();

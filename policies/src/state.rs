@@ -3,6 +3,7 @@
 //! only through these methods, so decisions are validated once, the same way.
 
 use crate::event::GroupId;
+use crate::live::LiveStreams;
 use crate::room::{stream_key, Serving};
 use coprep_traces::planner::group_stages;
 use coprep_traces::{Nanos, Problem};
@@ -106,6 +107,9 @@ pub struct ClusterState {
     /// streams apart starts from it, and working it out from the live groups was a round's
     /// walk over every running task.
     serving: Vec<Serving>,
+    /// Each dataset's live streams, kept as tasks start and finish: every planning round reads
+    /// them for the datasets in its window.
+    live: Vec<LiveStreams>,
 }
 
 impl ClusterState {
@@ -132,6 +136,7 @@ impl ClusterState {
             next_group: 0,
             idle: (0..problem.processors.len()).collect(),
             serving: vec![Serving::Nothing; problem.processors.len()],
+            live: vec![LiveStreams::default(); problem.datasets.len()],
         }
     }
 
@@ -144,6 +149,16 @@ impl ClusterState {
     /// `Mixed` where they read several.
     pub fn serving(&self) -> &[Serving] {
         &self.serving
+    }
+
+    /// The live streams of `dataset`.
+    pub fn live_streams(&self, dataset: usize) -> &LiveStreams {
+        &self.live[dataset]
+    }
+
+    /// Every dataset's live streams, indexed by dataset.
+    pub fn all_live_streams(&self) -> &[LiveStreams] {
+        &self.live
     }
 
     /// The stream key (see [`stream_key`]) `task` is kept apart by: `None` unless it reads a
@@ -279,6 +294,7 @@ impl ClusterState {
         let g = self.groups.get_mut(&group).expect("inserted above");
         g.members.push(task);
         g.all_members.push(task);
+        self.live[t.dataset].join(task, group);
         g.set_stages(problem);
         self.refresh_serving_around(problem, group, &[]);
         Ok(())
@@ -356,6 +372,7 @@ impl ClusterState {
         self.release(problem, task, &procs);
         let g = self.groups.get_mut(&group).expect("live group");
         g.members.retain(|&m| m != task);
+        self.live[t.dataset].leave(task, group);
         let ended = if g.members.is_empty() {
             let g = self.groups.remove(&group).expect("live group");
             for (p, _) in g.prep {
