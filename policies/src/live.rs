@@ -8,6 +8,7 @@
 
 use crate::event::GroupId;
 use crate::state::ClusterState;
+use coprep_traces::Problem;
 
 /// An order-independent fingerprint of a set of tasks: its size and a sum of mixed indices.
 /// The fingerprint of a disjoint union is the sum of the parts' (see [`Fingerprint::plus`]).
@@ -46,17 +47,20 @@ fn mix(t: usize) -> u64 {
 /// One dataset's live streams.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LiveStreams {
-    /// Consumers of every live stream, in no particular order.
-    pub consumers: Vec<usize>,
+    /// Consumers of every live stream, each with its pipeline's rank, in the order
+    /// `sort_by_pipeline` puts tasks (by rank, then task): a round merges them with its window's
+    /// tasks of the dataset instead of sorting the two together.
+    pub consumers: Vec<(u32, usize)>,
     pub print: Fingerprint,
     /// Each live stream and how many consumers it has, in id order.
     pub streams: Vec<(GroupId, usize)>,
 }
 
 impl LiveStreams {
-    /// `task` starts reading `group`.
-    pub fn join(&mut self, task: usize, group: GroupId) {
-        self.consumers.push(task);
+    /// `task`, whose pipeline has rank `rank`, starts reading `group`.
+    pub fn join(&mut self, task: usize, rank: u32, group: GroupId) {
+        let at = self.consumers.partition_point(|&c| c < (rank, task));
+        self.consumers.insert(at, (rank, task));
         self.print = self.print.plus_task(task);
         let at = self.streams.partition_point(|&(g, _)| g < group);
         match self.streams.get_mut(at) {
@@ -65,10 +69,10 @@ impl LiveStreams {
         }
     }
 
-    /// `task`, a consumer of `group`, stops reading it.
-    pub fn leave(&mut self, task: usize, group: GroupId) {
-        if let Some(at) = self.consumers.iter().position(|&t| t == task) {
-            self.consumers.swap_remove(at);
+    /// `task` (of pipeline rank `rank`), a consumer of `group`, stops reading it.
+    pub fn leave(&mut self, task: usize, rank: u32, group: GroupId) {
+        if let Ok(at) = self.consumers.binary_search(&(rank, task)) {
+            self.consumers.remove(at);
             self.print = self.print.minus_task(task);
         }
         let at = self.streams.partition_point(|&(g, _)| g < group);
@@ -80,29 +84,32 @@ impl LiveStreams {
         }
     }
 
-    /// The same streams with consumers in a canonical order, for comparing.
-    fn canonical(mut self) -> LiveStreams {
-        self.consumers.sort_unstable();
-        self
+    /// The consumers and `others` (none of them consumers; keyed and ordered like the
+    /// consumers), all in pipeline order: a merge of the two.
+    pub fn merged_with(&self, others: impl IntoIterator<Item = (u32, usize)>) -> Vec<usize> {
+        let mut merged = Vec::with_capacity(self.consumers.len());
+        let mut mine = self.consumers.iter().copied().peekable();
+        for other in others {
+            while let Some(c) = mine.next_if(|&c| c < other) {
+                merged.push(c.1);
+            }
+            merged.push(other.1);
+        }
+        merged.extend(mine.map(|c| c.1));
+        merged
     }
 }
 
 /// Every dataset's live streams, worked out from the live groups: what the cluster state keeps
 /// (debug builds check the one against the other).
-pub fn live_streams_from_groups(state: &ClusterState, datasets: usize) -> Vec<LiveStreams> {
-    let mut live = vec![LiveStreams::default(); datasets];
+pub fn live_streams_from_groups(state: &ClusterState, problem: &Problem) -> Vec<LiveStreams> {
+    let mut live = vec![LiveStreams::default(); problem.datasets.len()];
     for g in state.groups.values() {
         for &t in &g.members {
-            live[g.dataset].join(t, g.id);
+            live[g.dataset].join(t, problem.pipeline_rank(t), g.id);
         }
     }
     live
-}
-
-/// Whether `kept` holds the streams the live groups of `state` make up (consumers in any order).
-pub fn kept_right(kept: &[LiveStreams], state: &ClusterState) -> bool {
-    let canonical = |l: &[LiveStreams]| l.iter().cloned().map(LiveStreams::canonical).collect::<Vec<_>>();
-    canonical(kept) == canonical(&live_streams_from_groups(state, kept.len()))
 }
 
 #[cfg(test)]
@@ -132,25 +139,49 @@ mod tests {
         for seed in 0..50 {
             let mut rng = StdRng::seed_from_u64(seed);
             let mut kept = LiveStreams::default();
-            let mut reading: Vec<(usize, GroupId)> = Vec::new();
+            let mut reading: Vec<(usize, u32, GroupId)> = Vec::new();
             for task in 0..200 {
                 if !reading.is_empty() && rng.random_bool(0.45) {
-                    let (t, g) = reading.swap_remove(rng.random_range(0..reading.len()));
-                    kept.leave(t, g);
+                    let (t, rank, g) = reading.swap_remove(rng.random_range(0..reading.len()));
+                    kept.leave(t, rank, g);
                 } else {
-                    let g = rng.random_range(0..8);
-                    kept.join(task, g);
-                    reading.push((task, g));
+                    let (rank, g) = (rng.random_range(0..5), rng.random_range(0..8));
+                    kept.join(task, rank, g);
+                    reading.push((task, rank, g));
                 }
             }
             let mut fresh = LiveStreams::default();
-            reading.sort_unstable_by_key(|&(t, g)| (g, std::cmp::Reverse(t)));
-            for &(t, g) in &reading {
-                fresh.join(t, g);
+            reading.sort_unstable_by_key(|&(t, _, g)| (g, std::cmp::Reverse(t)));
+            for &(t, rank, g) in &reading {
+                fresh.join(t, rank, g);
             }
-            assert_eq!(kept.clone().canonical(), fresh.canonical(), "seed {seed}");
+            assert_eq!(kept, fresh, "seed {seed}");
+            assert!(kept.consumers.is_sorted(), "consumers out of pipeline order");
             assert!(kept.streams.windows(2).all(|w| w[0].0 < w[1].0), "streams out of order");
             assert!(kept.streams.iter().all(|&(_, n)| n > 0), "an empty stream kept");
+        }
+    }
+
+    #[test]
+    fn merging_gives_the_pipeline_order_of_the_union() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        for seed in 0..50 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut live = LiveStreams::default();
+            let mut others = Vec::new();
+            for task in 0..rng.random_range(0..40) {
+                let rank = rng.random_range(0..4);
+                if rng.random_bool(0.6) {
+                    live.join(task, rank, 0);
+                } else {
+                    others.push((rank, task));
+                }
+            }
+            others.sort_unstable();
+            let mut union: Vec<(u32, usize)> = live.consumers.iter().copied().chain(others.iter().copied()).collect();
+            union.sort_unstable();
+            let expected: Vec<usize> = union.iter().map(|&(_, t)| t).collect();
+            assert_eq!(live.merged_with(others), expected, "seed {seed}");
         }
     }
 }

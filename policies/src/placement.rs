@@ -9,11 +9,11 @@ use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::improve::improve;
-use crate::live::{kept_right, Fingerprint, LiveStreams};
+use crate::live::{live_streams_from_groups, Fingerprint, LiveStreams};
 use crate::multifit::multifit;
 use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
 use crate::view::View;
-use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, sort_by_pipeline, Cap};
+use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, Cap};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -239,7 +239,10 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     };
     // Live streams per dataset: who a newcomer may join. (Debug builds check what the state
     // keeps against the live groups.)
-    debug_assert!(kept_right(view.state.all_live_streams(), view.state), "live streams kept wrong");
+    debug_assert!(
+        view.state.all_live_streams() == live_streams_from_groups(view.state, problem),
+        "live streams kept wrong"
+    );
     let live = |dataset: usize| view.state.live_streams(dataset);
     let PlanCache { caps, classes, by_frees } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
@@ -281,7 +284,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // dataset (a processor counted once per member it holds).
     let free_to_join = |dataset: usize| {
         let members = if colocate == Colocate::Stream { live(dataset).consumers.as_slice() } else { &[] };
-        members.iter().flat_map(|&t| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
+        members.iter().flat_map(|&(_, t)| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
     };
     // Only tasks that could start now are planned (each alone fits the free memory of enough
     // processors), and the oldest that could not, which keeps a reservation: in a congested
@@ -315,12 +318,9 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // would have grouped them had they come together.
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     let groups = form_groups_by(problem, &pending, |dataset, members| {
-        let consumers = &live(dataset).consumers;
-        let all = || {
-            let mut all: Vec<usize> = consumers.iter().chain(members).copied().collect();
-            sort_by_pipeline(problem, &mut all);
-            all
-        };
+        // The live consumers and the window's tasks of the dataset, in pipeline order: both
+        // come sorted, so a merge.
+        let all = || live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
         let k = match cap {
             Cap::Auto => {
                 let print = live(dataset).print.plus(Fingerprint::of(members));

@@ -294,7 +294,7 @@ impl ClusterState {
         let g = self.groups.get_mut(&group).expect("inserted above");
         g.members.push(task);
         g.all_members.push(task);
-        self.live[t.dataset].join(task, group);
+        self.live[t.dataset].join(task, problem.pipeline_rank(task), group);
         g.set_stages(problem);
         self.refresh_serving_around(problem, group, &[]);
         Ok(())
@@ -372,7 +372,7 @@ impl ClusterState {
         self.release(problem, task, &procs);
         let g = self.groups.get_mut(&group).expect("live group");
         g.members.retain(|&m| m != task);
-        self.live[t.dataset].leave(task, group);
+        self.live[t.dataset].leave(task, problem.pipeline_rank(task), group);
         let ended = if g.members.is_empty() {
             let g = self.groups.remove(&group).expect("live group");
             for (p, _) in g.prep {
