@@ -91,6 +91,10 @@ impl PrefixTree {
 /// In the order [`PrefixTree::build`] creates the nodes, without building it: each distinct
 /// pipeline adds the stages beyond the longest prefix it shares with one seen before it.
 pub fn group_stages(problem: &Problem, tasks: &[usize]) -> Vec<usize> {
+    // Most groups a busy round plans hold one task: its pipeline is the answer.
+    if let [task] = tasks {
+        return problem.tasks[*task].stages.clone();
+    }
     let pipelines = distinct_pipelines(problem, tasks);
     let mut stages = Vec::new();
     for (i, pipeline) in pipelines.iter().enumerate() {
