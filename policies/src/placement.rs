@@ -201,7 +201,8 @@ pub fn respread_prep(view: &View) -> Vec<Decision> {
 /// cap, and most rounds change one dataset at most).
 #[derive(Debug, Default)]
 pub struct PlanCache {
-    caps: BTreeMap<usize, (Fingerprint, usize)>,
+    /// Per dataset, the fingerprint of the tasks its cap was last resolved over, and the cap.
+    caps: Vec<Option<(Fingerprint, usize)>>,
     /// The processors' classes (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
@@ -316,7 +317,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // One group size per dataset for this round, resolved over the live consumers and the
     // pending tasks together, so that newcomers may join a live stream the way the planner
     // would have grouped them had they come together.
-    let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut sizes: Vec<Option<usize>> = vec![None; problem.datasets.len()];
+    caps.resize(problem.datasets.len(), None);
     let groups = form_groups_by(problem, &pending, |dataset, members| {
         // The live consumers and the window's tasks of the dataset, in pipeline order: both
         // come sorted, so a merge.
@@ -324,11 +326,11 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         let k = match cap {
             Cap::Auto => {
                 let print = live(dataset).print.plus(Fingerprint::of(members));
-                match caps.get(&dataset) {
-                    Some(&(seen, k)) if seen == print => k,
+                match caps[dataset] {
+                    Some((seen, k)) if seen == print => k,
                     _ => {
                         let k = resolve_cap(problem, &all(), cap, nprocs);
-                        caps.insert(dataset, (print, k));
+                        caps[dataset] = Some((print, k));
                         k
                     }
                 }
@@ -336,17 +338,29 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
             Cap::Unlimited => resolve_cap(problem, &all(), cap, nprocs),
             Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
         };
-        sizes.insert(dataset, k);
+        sizes[dataset] = Some(k);
         k
     });
     let ids = group_ids(view, &groups, &sizes);
     // How many tasks each planned group's stream will feed: its own, those of other planned
     // groups joining the same live stream, and the stream's live consumers.
-    let mut feeds: BTreeMap<GroupId, usize> = BTreeMap::new();
-    for (g, &id) in groups.iter().zip(&ids) {
-        *feeds.entry(id).or_insert_with(|| view.state.groups.get(&id).map_or(0, |l| l.members.len())) += g.len();
-    }
-    let consumers: Vec<usize> = ids.iter().map(|id| feeds[id]).collect();
+    // (A fresh stream feeds only the group it was made for; several may join one live stream.)
+    let fresh = view.fresh_group_id();
+    let mut joining: Vec<(GroupId, usize)> =
+        ids.iter().zip(&groups).filter(|&(&id, _)| id < fresh).map(|(&id, g)| (id, g.len())).collect();
+    joining.sort_unstable();
+    let consumers: Vec<usize> = ids
+        .iter()
+        .zip(&groups)
+        .map(|(&id, g)| {
+            if id >= fresh {
+                return g.len();
+            }
+            let live = view.state.groups.get(&id).map_or(0, |l| l.members.len());
+            let from = joining.partition_point(|&(other, _)| other < id);
+            live + joining[from..].iter().take_while(|&&(other, _)| other == id).map(|&(_, n)| n).sum::<usize>()
+        })
+        .collect();
     // A round in which no planned task has processors enough that would take it now places
     // nothing (see [`Takers`]), so its answer is known before the loads, the items and the
     // assignment are worked out. On a congested cluster that is most rounds: a head of large
@@ -579,20 +593,20 @@ fn assign_items(
 
 /// The group each planned group reads from: a live group on the same dataset with room for it
 /// under this round's group size, else a fresh id.
-fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &BTreeMap<usize, usize>) -> Vec<GroupId> {
+fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &[Option<usize>]) -> Vec<GroupId> {
     let problem = view.problem;
-    // Per dataset, its live groups with room left, in id order.
-    let mut room: BTreeMap<usize, Vec<(GroupId, usize)>> = BTreeMap::new();
-    for (&d, &k) in sizes {
+    // Per dataset with planned groups, its live groups with room left, in id order.
+    let room_in = |d: usize, k: usize| {
         let live: &LiveStreams = view.state.live_streams(d);
-        let with_room = live.streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n));
-        room.insert(d, with_room.collect());
-    }
+        live.streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n)).collect()
+    };
+    let mut room: Vec<Vec<(GroupId, usize)>> =
+        sizes.iter().enumerate().map(|(d, k)| k.map_or_else(Vec::new, |k| room_in(d, k))).collect();
     let mut fresh = view.fresh_group_id();
     let mut ids = Vec::with_capacity(groups.len());
     for g in groups {
         let d = problem.tasks[g[0]].dataset;
-        let join = room.get_mut(&d).and_then(|r| r.iter_mut().find(|(_, left)| *left >= g.len()));
+        let join = room[d].iter_mut().find(|(_, left)| *left >= g.len());
         match join {
             Some((id, left)) => {
                 *left -= g.len();
