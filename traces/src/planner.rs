@@ -137,12 +137,7 @@ pub fn group_samples(problem: &Problem, tasks: &[usize]) -> f64 {
 
 /// Sorts tasks by pipeline, so that those with the longest common prefixes sit together.
 pub fn sort_by_pipeline(problem: &Problem, tasks: &mut [usize]) {
-    // Sorted on packed integer keys, each rank looked up once: policies sort every round.
-    let mut keys: Vec<u128> = tasks.iter().map(|&t| (u128::from(problem.pipeline_rank(t)) << 64) | t as u128).collect();
-    keys.sort_unstable();
-    for (t, key) in tasks.iter_mut().zip(keys) {
-        *t = key as u64 as usize;
-    }
+    tasks.sort_unstable_by_key(|&t| (problem.pipeline_rank(t), t));
 }
 
 /// Splits `tasks` into sharing groups: per dataset, tasks sorted by pipeline, then cut into
@@ -197,10 +192,7 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
     // What each task adds to its group, computed once: its preprocessing beyond the prefix it
     // shares with the task before it (or all of it, first in a group), its compute work and
     // the samples it reads; and, for its group's coupled duration, (samples, pace).
-    // (The preprocessing beyond the previous task is only read by groups of two or more, so it
-    // is worked out when the first such size is weighed: under a long queue most calls stop
-    // before.)
-    let mut after_previous: Vec<f64> = Vec::new();
+    let after_previous: Vec<f64> = prep_beyond_previous(problem, tasks).collect();
     let (mut alone, mut compute, mut samples) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut by_samples: Vec<Member> = Vec::with_capacity(n);
     for &t in tasks {
@@ -229,14 +221,11 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
         if longest > best.0 * (1.0 + 1e-6) {
             return best.1;
         }
-        if size > 1 && after_previous.is_empty() {
-            after_previous = prep_beyond_previous(problem, tasks).collect();
-        }
         let mut work = 0.0;
         let groups = samples.chunks(size).zip(compute.chunks(size));
         for (i, (samples, compute)) in groups.enumerate() {
             let start = i * size;
-            let beyond = if size > 1 { &after_previous[start + 1..start + samples.len()] } else { &[] };
+            let beyond = &after_previous[start + 1..start + samples.len()];
             let prep = beyond.iter().fold(0.0 + alone[start], |acc, &p| acc + p);
             work += prep * samples.iter().copied().fold(0.0, f64::max);
             work += compute.iter().sum::<f64>();
@@ -248,7 +237,7 @@ pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize 
         // A group's coupled duration is at least that of any subset (its slowest survivor is
         // never faster), so the longest group only grows with the size: once it alone exceeds
         // the best time, no larger size can win. (The margin dwarfs rounding and the creep of
-        // ties within 1e-9.) Under a long queue this usually stops at size 2.
+        // ties within 1e-9.) Where pairs already lose, the outright check above answered first.
         if k >= n || longest > best.0 * (1.0 + 1e-6) {
             return best.1;
         }
