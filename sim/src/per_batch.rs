@@ -203,7 +203,7 @@ pub fn run_with(
                     }
                 }
             }
-            let Some(phase) = pick(problem, &d.state, &streams, &steps_done, &running.busy, &last_served, p) else {
+            let Some(phase) = pick(problem, &d.state, &streams, &steps_done, &running, &last_served, p) else {
                 continue;
             };
             let order = match phase.work {
@@ -456,10 +456,11 @@ fn pick(
     state: &ClusterState,
     streams: &BTreeMap<GroupId, Stream>,
     steps_done: &[u64],
-    busy: &[Option<Phase>],
+    running: &Running,
     last_served: &BTreeMap<(usize, Work), Nanos>,
     p: usize,
 ) -> Option<Phase> {
+    let busy = &running.busy;
     let mut ready: Vec<Phase> = Vec::new();
     for &g in &state.processors[p].prep_groups {
         let (Some(group), Some(stream)) = (state.groups.get(&g), streams.get(&g)) else {
@@ -499,7 +500,11 @@ fn pick(
     }
     for &t in &state.processors[p].tasks {
         let ts = &state.tasks[t];
-        if ts.status != TaskStatus::Running || ts.processors.iter().any(|&q| busy[q].is_some()) {
+        // A task moved during a step still has that step running where it was: it takes its
+        // next step only once that one ends (else it would run two at once, and the first to
+        // end would free the wrong processors).
+        let stepping = running.stepping.contains_key(&t);
+        if ts.status != TaskStatus::Running || stepping || ts.processors.iter().any(|&q| busy[q].is_some()) {
             continue;
         }
         let g = ts.group.expect("running");
