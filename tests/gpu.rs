@@ -149,9 +149,15 @@ fn augmentations_match_their_references_and_ignore_batching() {
         let kernel = AugmentKernel::new(&gpu, op).unwrap();
         let got = kernel.run(&gpu, &src, batch, stream).unwrap();
         let want = op.reference(&src, batch, stream);
-        // Crop and flip move values, jitter is one multiply-add: exact. Noise goes through log
-        // and cos, which differ between the device and Rust by a few ulps.
-        let tol = if matches!(op, Augment::Noise { .. }) { 1e-5 } else { 0.0 };
+        // Crop and flip move values: exact. Jitter is a multiply-add, which WGSL lets a device
+        // fuse into one rounding (NVIDIA's driver does; measured on an H100: 2e-9 apart), so it
+        // may differ from Rust's two roundings by about an ulp of the values (|v| <= 2.4).
+        // Noise goes through log and cos, which differ between the device and Rust by a few ulps.
+        let tol = match op {
+            Augment::Noise { .. } => 1e-5,
+            Augment::Jitter { .. } => 4e-7,
+            _ => 0.0,
+        };
         close(&got, &want, tol, op.name());
         assert_ne!(got, src, "{} changed nothing", op.name());
         // The last two images alone, as a batch of their own starting at their sample index,
@@ -327,7 +333,12 @@ fn batching_and_normalising_match_their_references() {
         a.record(&gpu, &mut encoder, [&decoded, &normed], rows * image_bytes, &norm);
         gpu.queue.submit([encoder.finish()]);
         let want = gather::reference(&pixels, image_bytes, &indices);
-        assert_eq!(gpu.read_f32(&decoded).unwrap(), want, "decoding is exact");
+        // Decoding divides a byte by 255: exact where the device divides exactly (lavapipe),
+        // within WGSL's 2.5 ulp for division elsewhere (an H100 was 1 ulp off on some bytes).
+        for (got, want) in gpu.read_f32(&decoded).unwrap().iter().zip(&want) {
+            let ulp = f32::from_bits(want.to_bits() + 1) - want;
+            assert!((got - want).abs() <= 2.5 * ulp, "decoded {got} vs {want}");
+        }
         let want = affine::reference(&want, &norm);
         for (got, want) in gpu.read_f32(&normed).unwrap().iter().zip(&want) {
             assert!((got - want).abs() <= 1e-6 * want.abs().max(1.0), "{got} vs {want}");
