@@ -154,7 +154,7 @@ pub fn lpt(
                     let own = own.filter(|&p| !reserved[p] && room.fits(item, p));
                     f.extend(own.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
                 }
-                smallest_first(f, gang);
+                smallest_k(f, gang);
             };
             finishes(false, &mut waiting);
             finishes(true, &mut now);
@@ -178,7 +178,7 @@ pub fn lpt(
         }
         let own = lists.own_stream(item).filter(|&p| fits(p));
         candidates.extend(own.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
-        smallest_first(&mut candidates, gang);
+        smallest_k(&mut candidates, gang);
         if candidates.len() < gang {
             if let Some(r) = reserving.take() {
                 // The first it could ever run on, by when they free up.
@@ -396,15 +396,21 @@ fn order_key(x: f64) -> i64 {
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
-/// Orders the `k` smallest (by value, then processor) first and sorted; the rest follow in no
-/// particular order. Linear in the length, where a full sort would not be.
-fn smallest_first(entries: &mut [(f64, usize)], k: usize) {
+/// Moves the `k` smallest (by value, then processor) to the front, in no particular order
+/// except that the `k`-th smallest ends at `k - 1` (and so, for `k = 1`, the smallest first);
+/// the rest follow in no particular order. LPT reads no more than that: the `k`-th finish time,
+/// and which processors are the `k` soonest (a set). Linear in the length, and for `k = 1`
+/// one scan, not a selection.
+fn smallest_k(entries: &mut [(f64, usize)], k: usize) {
     let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-    if entries.len() > k && k > 0 {
+    if k == 1 {
+        let least = (0..entries.len()).reduce(|a, b| if by(&entries[b], &entries[a]).is_lt() { b } else { a });
+        if let Some(least) = least {
+            entries.swap(0, least);
+        }
+    } else if entries.len() >= k && k > 0 {
         entries.select_nth_unstable_by(k - 1, by);
     }
-    let k = k.min(entries.len());
-    entries[..k].sort_unstable_by(by);
 }
 
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can
