@@ -110,9 +110,13 @@ pub struct SpeedArgs {
     /// Policies [default: fifo lpt min-makespan min-idle reestimate]
     #[arg(long = "policies", short, num_args = 1.., value_name = "POLICY")]
     pub policies: Vec<String>,
-    /// GPUs in the cluster (arrivals are spaced to keep it ~90% loaded)
+    /// GPUs in the cluster
     #[arg(long, default_value_t = 256)]
     pub processors: u32,
+    /// Compute offered, as a fraction of what the cluster can do: arrivals are spread to match
+    /// (preprocessing comes on top, so at 0.9 the queue grows through the run)
+    #[arg(long, default_value_t = 0.9, value_parser = positive_fraction)]
+    pub load: f64,
     /// Seed of the generated workload
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -436,5 +440,13 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+}
+
+/// A load: a number above 0 (1 offers exactly what the cluster can compute).
+fn positive_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{text:?} is not a load; expected a number above 0, such as 0.9")),
     }
 }

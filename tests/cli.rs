@@ -261,7 +261,25 @@ fn bench_speed_measures_each_run_in_its_own_process() {
         assert_eq!(cells[1], "16");
         assert!(cells[3].parse::<u64>().unwrap() >= 400, "an arrival and a finish per task at least: {row}");
         assert!(cells[8].parse::<f64>().unwrap() > 0.0, "peak memory is read: {row}");
+        // makespan / last arrival: at least 1 (nothing finishes before the last task arrives).
+        assert!(cells[9].parse::<f64>().unwrap() >= 1.0, "{row}");
     }
+}
+
+#[test]
+fn bench_speed_spreads_arrivals_by_the_load_asked_for() {
+    let last_arrival = |load: &str| {
+        let out = coprep(&["bench", "speed", "--one", "300:fifo", "--processors", "16", "--load", load]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let m: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        m["last_arrival_s"].as_f64().unwrap()
+    };
+    // Half the load: the same work offered over twice the time (rounded to milliseconds).
+    let (full, half) = (last_arrival("0.9"), last_arrival("0.45"));
+    assert!((half - 2.0 * full).abs() < 0.01, "{half} vs 2 x {full}");
+    let out = coprep(&["bench", "speed", "--load", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--load") && stderr(&out).contains("above 0"), "{}", stderr(&out));
 }
 
 #[test]
