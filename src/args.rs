@@ -432,6 +432,14 @@ pub struct GenArgs {
     pub out: Option<PathBuf>,
 }
 
+/// A load: a number above 0 (1 offers exactly what the cluster can compute).
+fn positive_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{text:?} is not a load; expected a number above 0, such as 0.9")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// clap checks a command's definition (unique names, valid defaults) only when it is built
@@ -440,13 +448,5 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
-    }
-}
-
-/// A load: a number above 0 (1 offers exactly what the cluster can compute).
-fn positive_fraction(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("{text:?} is not a load; expected a number above 0, such as 0.9")),
     }
 }
