@@ -552,6 +552,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn smallest_k_fronts_the_k_smallest_with_the_kth_last() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for _ in 0..500 {
+            let n = rng.random_range(0..20);
+            // Few distinct values, so that ties (broken by processor) are common.
+            let mut entries: Vec<(f64, usize)> = (0..n).map(|p| (rng.random_range(0..4) as f64, p)).collect();
+            let mut sorted = entries.clone();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let k = rng.random_range(1..=8).min(n.max(1));
+            smallest_k(&mut entries, k);
+            if n >= k {
+                let mut front = entries[..k].to_vec();
+                front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                assert_eq!(front, sorted[..k]);
+                // The k-th at k - 1: for k = 1, the smallest first (LPT's best processor).
+                assert_eq!(entries[k - 1], sorted[k - 1]);
+            }
+            entries.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            assert_eq!(entries, sorted, "nothing lost or added");
+        }
+    }
+
+    #[test]
     fn water_fill_by_hand() {
         // Loads 0, 2, 10; 4 units at cost 1 on the first two: level 3, shares 3/4 and 1/4.
         let mut loads = vec![0.0, 2.0, 10.0];
