@@ -115,7 +115,7 @@ pub struct SpeedArgs {
     pub processors: u32,
     /// Compute offered, as a fraction of what the cluster can do: arrivals are spread to match
     /// (preprocessing comes on top, so at 0.9 the queue grows through the run)
-    #[arg(long, default_value_t = 0.9, value_parser = positive_fraction)]
+    #[arg(long, default_value_t = 0.9, value_parser = positive_load)]
     pub load: f64,
     /// Seed of the generated workload
     #[arg(long, default_value_t = 1)]
@@ -433,7 +433,7 @@ pub struct GenArgs {
 }
 
 /// A load: a number above 0 (1 offers exactly what the cluster can compute).
-fn positive_fraction(text: &str) -> Result<f64, String> {
+fn positive_load(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err(format!("{text:?} is not a load; expected a number above 0, such as 0.9")),

@@ -335,7 +335,9 @@ fn batching_and_normalising_match_their_references() {
         let want = gather::reference(&pixels, image_bytes, &indices);
         // Decoding divides a byte by 255: exact where the device divides exactly (lavapipe),
         // within WGSL's 2.5 ulp for division elsewhere (an H100 was 1 ulp off on some bytes).
-        for (got, want) in gpu.read_f32(&decoded).unwrap().iter().zip(&want) {
+        let decoded = gpu.read_f32(&decoded).unwrap();
+        assert_eq!(decoded.len(), want.len(), "decoded length");
+        for (got, want) in decoded.iter().zip(&want) {
             let ulp = f32::from_bits(want.to_bits() + 1) - want;
             assert!((got - want).abs() <= 2.5 * ulp, "decoded {got} vs {want}");
         }

@@ -332,6 +332,8 @@ fn singles_beat_pairs_outright(problem: &Problem, tasks: &[usize], processors: u
             let plan = problem.planning(t);
             *slot = (plan.samples, plan.pace_ns, 0.0);
             longest_single = longest_single.max(coupled_sorted(&mut [*slot]));
+            // `0.0 +` and `max(0.0, ..)` are the search's folds over a group of one, kept so
+            // that the sums come out bit for bit the same.
             work += (0.0 + plan.prep_ns) * 0.0f64.max(plan.samples);
             work += plan.compute_ns;
         }
