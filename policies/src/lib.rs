@@ -25,6 +25,7 @@ pub mod differencing;
 pub mod event;
 pub mod exact;
 pub mod fifo;
+pub mod fixed_sum;
 pub mod improve;
 pub mod live;
 pub mod lpt;

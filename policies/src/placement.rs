@@ -160,11 +160,32 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     let total_free: f64 = (0..problem.processors.len()).map(|p| view.free_memory(p)).sum();
     // The round's window ends at the first task past the floor by which the tasks so far claim
     // more memory than is free; claims only grow, so a task is beyond it exactly when that
-    // holds at the task itself, or earlier. The task that arrived is normally the newest, and
-    // a congested queue claims the free memory within its first few tasks.
+    // holds at the task itself. The task that arrived is normally the newest, whose claims so
+    // far are the whole queue's: the state keeps that sum (walking a long queue to add it up
+    // was most of the cost of an arrival), and only where it is too close to call is the queue
+    // walked. (Debug builds walk it anyway and check the answer.)
+    if view.state.pending.last().is_some_and(|&(_, last)| last == task) {
+        let (claimed, off_by) = view.state.pending_claim_gb();
+        let clear = if claimed - off_by > total_free + 1e-9 {
+            Some(true)
+        } else if claimed + off_by <= total_free + 1e-9 {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(beyond) = clear {
+            debug_assert_eq!(beyond, beyond_by_walk(task, view, window, total_free), "queue claims kept wrong");
+            return beyond;
+        }
+    }
+    beyond_by_walk(task, view, window, total_free)
+}
+
+/// [`beyond_window`] by walking the queue to `task`, summing claims in queue order.
+fn beyond_by_walk(task: usize, view: &View, window: usize, total_free: f64) -> bool {
     let mut claimed = 0.0;
     for (k, t) in view.pending().enumerate() {
-        let pending = &problem.tasks[t];
+        let pending = &view.problem.tasks[t];
         claimed += pending.memory_gb * pending.gang as f64;
         if k >= window && claimed > total_free + 1e-9 {
             return true;

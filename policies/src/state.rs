@@ -3,6 +3,7 @@
 //! only through these methods, so decisions are validated once, the same way.
 
 use crate::event::GroupId;
+use crate::fixed_sum::FixedSum;
 use crate::live::LiveStreams;
 use crate::room::{stream_key, Serving};
 use coprep_traces::planner::group_stages;
@@ -97,6 +98,8 @@ pub struct ClusterState {
     pub processors: Vec<ProcState>,
     /// Arrived and not started, in arrival order (ties by task index).
     pub pending: BTreeSet<(Nanos, usize)>,
+    /// The memory the pending tasks claim (GB; each its memory times its gang).
+    pending_claim: FixedSum,
     /// Ids of groups that have ended (never reused).
     pub ended_groups: BTreeSet<GroupId>,
     next_group: GroupId,
@@ -110,6 +113,12 @@ pub struct ClusterState {
     /// Each dataset's live streams, kept as tasks start and finish: every planning round reads
     /// them for the datasets in its window.
     live: Vec<LiveStreams>,
+}
+
+/// The memory a task claims across its gang (GB), as the planning window counts it.
+fn claim_gb(problem: &Problem, task: usize) -> f64 {
+    let t = &problem.tasks[task];
+    t.memory_gb * t.gang as f64
 }
 
 impl ClusterState {
@@ -132,6 +141,7 @@ impl ClusterState {
             groups: BTreeMap::new(),
             processors: vec![ProcState::default(); problem.processors.len()],
             pending: BTreeSet::new(),
+            pending_claim: FixedSum::default(),
             ended_groups: BTreeSet::new(),
             next_group: 0,
             idle: (0..problem.processors.len()).collect(),
@@ -202,7 +212,16 @@ impl ClusterState {
 
     pub fn arrive(&mut self, problem: &Problem, task: usize) {
         self.tasks[task].status = TaskStatus::Pending;
-        self.pending.insert((problem.tasks[task].arrival_ns, task));
+        if self.pending.insert((problem.tasks[task].arrival_ns, task)) {
+            self.pending_claim.add(claim_gb(problem, task));
+        }
+    }
+
+    /// The memory all pending tasks claim (GB; each its memory times its gang), and how far
+    /// that may lie from the same claims summed in floating point in any order: a policy that
+    /// would walk the whole queue to sum them decides from this where it is clear.
+    pub fn pending_claim_gb(&self) -> (f64, f64) {
+        self.pending_claim.value()
     }
 
     fn check_processors(
@@ -282,7 +301,9 @@ impl ClusterState {
                 self.next_group = self.next_group.max(group + 1);
             }
         }
-        self.pending.remove(&(t.arrival_ns, task));
+        if self.pending.remove(&(t.arrival_ns, task)) {
+            self.pending_claim.remove(claim_gb(problem, task));
+        }
         let state = &mut self.tasks[task];
         state.status = TaskStatus::Running;
         state.processors = procs.to_vec();
