@@ -70,6 +70,11 @@ pub struct Reservation<'a> {
     pub capacity: &'a [f64],
     /// Every processor, by when it frees up (ties by index): see [`sort_by_frees`].
     pub by_frees: &'a [usize],
+    /// Per item, whether enough processors could take it now (false: too few have
+    /// room for it, before anything is placed). Placing and reserving only take processors,
+    /// so an item that cannot start now never can in the round, and LPT looks no further than
+    /// whether it should wait.
+    pub may_start: &'a [bool],
 }
 
 /// Orders `procs`, every processor, by when each frees up (`frees_in`), ties by index. Handed
@@ -157,7 +162,12 @@ pub fn lpt(
                 smallest_k(f, gang);
             };
             finishes(false, &mut waiting);
-            finishes(true, &mut now);
+            if r.may_start[i] || cfg!(debug_assertions) {
+                finishes(true, &mut now);
+                debug_assert!(r.may_start[i] || now.len() < gang, "an item without takers could start now");
+            } else {
+                now.clear();
+            }
             let finish = |c: &[(f64, usize)]| c.get(gang - 1).map_or(f64::INFINITY, |c| c.0);
             if waiting.len() >= gang && finish(&waiting) < finish(&now) * (1.0 - WAIT_GAIN) {
                 // Wait, and keep the busy processors it waits for.

@@ -389,9 +389,16 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // anyway and check that it places nothing.)
     let mut takers =
         Takers { view, room: &room, free_memory: &free_memory, free_open: &free_open, self_contained: None };
-    let none_taken = !groups.iter().enumerate().any(|(gi, g)| {
-        g.iter().any(|&t| takers.enough(t, stream_key(problem.tasks[t].gang as usize, ids[gi], consumers[gi])))
-    });
+    // Per planned task, in the order of `members` below: whether it finds takers. The round
+    // reads it twice: where none does, it places nothing; and LPT skips looking for room now
+    // for a task that finds none (most of a congested round's tasks, which only wait).
+    let mut taken = Vec::with_capacity(pending.len());
+    for (gi, g) in groups.iter().enumerate() {
+        for &t in g {
+            taken.push(takers.enough(t, stream_key(problem.tasks[t].gang as usize, ids[gi], consumers[gi])));
+        }
+    }
+    let none_taken = !taken.contains(&true);
     if none_taken && !cfg!(debug_assertions) {
         return Vec::new();
     }
@@ -452,7 +459,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     sort_by_frees(by_frees, &frees_in);
-    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees };
+    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees, may_start: &taken };
     let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
