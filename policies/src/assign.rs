@@ -443,8 +443,8 @@ fn order_key(x: f64) -> i64 {
 /// Moves the `k` smallest (by value, then processor) to the front, in no particular order
 /// except that the `k`-th smallest ends at `k - 1` (and so, for `k = 1`, the smallest first);
 /// the rest follow in no particular order. LPT reads no more than that: the `k`-th finish time,
-/// and which processors are the `k` soonest (a set). Linear in the length, and for `k = 1`
-/// one scan, not a selection.
+/// and which processors are the `k` soonest (a set). For `k = 1` one scan; for the short lists
+/// LPT hands it, an insertion into a sorted front of `k`; else a linear selection.
 fn smallest_k(entries: &mut [(f64, usize)], k: usize) {
     let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
     if k == 1 {
@@ -452,10 +452,32 @@ fn smallest_k(entries: &mut [(f64, usize)], k: usize) {
         if let Some(least) = least {
             entries.swap(0, least);
         }
+    } else if k > 1 && entries.len() >= k && entries.len() <= SMALL_SELECTION {
+        // A few dozen entries at most (a gang's worth per processor class): keep the front k
+        // sorted and let each later entry displace the largest of them if smaller. Compared on
+        // integer keys, this costs a fraction of a general selection.
+        let key = |e: &(f64, usize)| (order_key(e.0), e.1);
+        for i in 1..entries.len() {
+            let front = i.min(k);
+            if i >= k {
+                if key(&entries[i]) >= key(&entries[k - 1]) {
+                    continue;
+                }
+                entries.swap(i, k - 1);
+            }
+            let mut j = front.min(k - 1);
+            while j > 0 && key(&entries[j]) < key(&entries[j - 1]) {
+                entries.swap(j, j - 1);
+                j -= 1;
+            }
+        }
     } else if entries.len() >= k && k > 0 {
         entries.select_nth_unstable_by(k - 1, by);
     }
 }
+
+/// Up to how many entries [`smallest_k`] selects by insertion.
+const SMALL_SELECTION: usize = 48;
 
 /// Spreads divisible work over processors so that the highest resulting load is as low as it can
 /// be. `per_unit` lists the processors that can take it, each with the time one unit of work
@@ -565,10 +587,13 @@ pub(crate) mod tests {
     fn smallest_k_fronts_the_k_smallest_with_the_kth_last() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-        for _ in 0..500 {
-            let n = rng.random_range(0..20);
-            // Few distinct values, so that ties (broken by processor) are common.
-            let mut entries: Vec<(f64, usize)> = (0..n).map(|p| (rng.random_range(0..4) as f64, p)).collect();
+        for _ in 0..2000 {
+            // Short lists (selected by insertion) and long ones (by a general selection).
+            let n = rng.random_range(0..120);
+            // Few distinct values, negative ones too, so that ties (broken by processor) are
+            // common and the integer keys must order signs as floats do.
+            let value = |rng: &mut rand::rngs::StdRng| rng.random_range(-2..4) as f64 * 0.5;
+            let mut entries: Vec<(f64, usize)> = (0..n).map(|p| (value(&mut rng), p)).collect();
             let mut sorted = entries.clone();
             sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let k = rng.random_range(1..=8).min(n.max(1));
