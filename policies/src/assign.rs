@@ -458,14 +458,13 @@ fn smallest_k(entries: &mut [(f64, usize)], k: usize) {
         // integer keys, this costs a fraction of a general selection.
         let key = |e: &(f64, usize)| (order_key(e.0), e.1);
         for i in 1..entries.len() {
-            let front = i.min(k);
             if i >= k {
                 if key(&entries[i]) >= key(&entries[k - 1]) {
                     continue;
                 }
                 entries.swap(i, k - 1);
             }
-            let mut j = front.min(k - 1);
+            let mut j = i.min(k - 1);
             while j > 0 && key(&entries[j]) < key(&entries[j - 1]) {
                 entries.swap(j, j - 1);
                 j -= 1;

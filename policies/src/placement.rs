@@ -185,8 +185,7 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
 fn beyond_by_walk(task: usize, view: &View, window: usize, total_free: f64) -> bool {
     let mut claimed = 0.0;
     for (k, t) in view.pending().enumerate() {
-        let pending = &view.problem.tasks[t];
-        claimed += pending.memory_gb * pending.gang as f64;
+        claimed += view.problem.tasks[t].memory_claim_gb();
         if k >= window && claimed > total_free + 1e-9 {
             return true;
         }
@@ -295,8 +294,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .pending()
         .enumerate()
         .take_while(|&(k, t)| {
-            let task = &problem.tasks[t];
-            claimed += task.memory_gb * task.gang as f64;
+            claimed += problem.tasks[t].memory_claim_gb();
             k < window || claimed <= total_free + 1e-9
         })
         .map(|(_, t)| t)

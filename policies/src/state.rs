@@ -115,12 +115,6 @@ pub struct ClusterState {
     live: Vec<LiveStreams>,
 }
 
-/// The memory a task claims across its gang (GB), as the planning window counts it.
-fn claim_gb(problem: &Problem, task: usize) -> f64 {
-    let t = &problem.tasks[task];
-    t.memory_gb * t.gang as f64
-}
-
 impl ClusterState {
     pub fn new(problem: &Problem) -> Self {
         ClusterState {
@@ -213,7 +207,7 @@ impl ClusterState {
     pub fn arrive(&mut self, problem: &Problem, task: usize) {
         self.tasks[task].status = TaskStatus::Pending;
         if self.pending.insert((problem.tasks[task].arrival_ns, task)) {
-            self.pending_claim.add(claim_gb(problem, task));
+            self.pending_claim.add(problem.tasks[task].memory_claim_gb());
         }
     }
 
@@ -302,7 +296,7 @@ impl ClusterState {
             }
         }
         if self.pending.remove(&(t.arrival_ns, task)) {
-            self.pending_claim.remove(claim_gb(problem, task));
+            self.pending_claim.remove(t.memory_claim_gb());
         }
         let state = &mut self.tasks[task];
         state.status = TaskStatus::Running;

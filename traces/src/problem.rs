@@ -64,6 +64,12 @@ impl TaskInfo {
     pub fn samples(&self) -> f64 {
         self.steps as f64 * self.batch_size as f64
     }
+
+    /// The memory it claims across its gang (GB): what a planning window counts against the
+    /// free memory.
+    pub fn memory_claim_gb(&self) -> f64 {
+        self.memory_gb * self.gang as f64
+    }
 }
 
 #[derive(Debug, Clone)]
