@@ -26,6 +26,7 @@ pub mod event;
 pub mod exact;
 pub mod fifo;
 pub mod fixed_sum;
+pub mod grouping;
 pub mod improve;
 pub mod live;
 pub mod lpt;

@@ -8,12 +8,13 @@ use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
+use crate::grouping::RoundGroups;
 use crate::improve::improve;
-use crate::live::{live_streams_from_groups, Fingerprint, LiveStreams};
+use crate::live::{live_streams_from_groups, Fingerprint};
 use crate::multifit::multifit;
-use crate::room::{stream_key, Colocate, Room, SELF_CONTAINED};
+use crate::room::{serving_from_groups, Colocate, Room, Serving, SELF_CONTAINED};
 use crate::view::View;
-use coprep_traces::planner::{form_groups_by, group_stages, resolve_cap, Cap};
+use coprep_traces::planner::{group_stages, resolve_cap, Cap};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -227,6 +228,10 @@ pub struct PlanCache {
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
     by_frees: Vec<usize>,
+    /// The round's groups, and the free memory of the processors open to a new stream: kept
+    /// for their buffers.
+    groups: RoundGroups,
+    free_open: Vec<f64>,
 }
 
 /// How a round places tasks.
@@ -253,34 +258,57 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let free_memory: Vec<f64> = (0..nprocs).map(|p| view.free_memory(p)).collect();
-    let mut room = match colocate {
-        Colocate::Any => Room::memory_only(free_memory.clone()),
-        Colocate::Stream => Room::one_stream_each_in(view, free_memory.clone()),
+    let free_memory = view.state.free_memory();
+    // Which stream each processor serves, where streams are kept apart. (Debug builds check
+    // what the state keeps against the live groups.)
+    let serving = match colocate {
+        Colocate::Any => None,
+        Colocate::Stream => Some(view.state.serving()),
     };
-    // Live streams per dataset: who a newcomer may join. (Debug builds check what the state
-    // keeps against the live groups.)
+    debug_assert!(serving.is_none_or(|s| s == serving_from_groups(view)), "serving kept wrong");
+    // Live streams per dataset: who a newcomer may join.
     debug_assert!(
         view.state.all_live_streams() == live_streams_from_groups(view.state, problem),
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    let PlanCache { caps, classes, by_frees } = cache;
+    let PlanCache { caps, classes, by_frees, groups, free_open } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
-    // streams are kept apart); a single task may also go where only self-contained tasks run;
-    // and where streams are kept apart, a task may join the processors of a live stream of its
-    // dataset. In processor order, as the window's memory test has always summed it.
-    let free_open: Vec<f64> = (0..nprocs).filter(|&p| room.is_open(p)).map(|p| free_memory[p]).collect();
+    // streams are kept apart: then those that hold no task); a single task may also go where
+    // only self-contained tasks run; and where streams are kept apart, a task may join the
+    // processors of a live stream of its dataset. In processor order, as the window's memory
+    // test has always summed it.
+    free_open.clear();
+    match colocate {
+        Colocate::Any => free_open.extend_from_slice(free_memory),
+        Colocate::Stream => free_open.extend(view.state.idle_processors().map(|p| free_memory[p])),
+    }
+    debug_assert!(
+        colocate == Colocate::Any
+            || free_open.len() == (0..nprocs).filter(|&p| serving.is_some_and(|s| s[p] == Serving::Nothing)).count(),
+        "the processors open to a new stream are those that hold no task"
+    );
+    let free_open: &[f64] = free_open;
     let total_free: f64 = free_open.iter().sum();
-    // A single task needs one processor: the most free memory where it may go decides.
-    let most_free_single = match colocate {
-        Colocate::Any => free_open.iter().copied().reduce(f64::max),
-        Colocate::Stream => {
-            (0..nprocs).filter(|&p| room.admits(Some(SELF_CONTAINED), p)).map(|p| free_memory[p]).reduce(f64::max)
+    // A single task needs one processor: the most free memory where it may go decides. (One
+    // pass over the processors for that and for the most free memory anywhere.)
+    let mut most_free = f64::NEG_INFINITY;
+    let mut most_free_single: Option<f64> = None;
+    match serving {
+        None => {
+            most_free = free_memory.iter().copied().fold(most_free, f64::max);
+            most_free_single = free_open.iter().copied().reduce(f64::max);
         }
-    };
-    let most_free = free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(serving) => {
+            for (&free, s) in free_memory.iter().zip(serving) {
+                most_free = most_free.max(free);
+                if matches!(s, Serving::Nothing | Serving::Stream(SELF_CONTAINED, _)) {
+                    most_free_single = Some(most_free_single.map_or(free, |m| m.max(free)));
+                }
+            }
+        }
+    }
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
@@ -290,7 +318,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // frees one processor plans a few tasks, not a few per processor of the cluster.
     let window = window_len(free_open.len());
     let mut claimed = 0.0;
-    let pending: Vec<usize> = view
+    let pending = view
         .pending()
         .enumerate()
         .take_while(|&(k, t)| {
@@ -298,8 +326,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
             k < window || claimed <= total_free + 1e-9
         })
         .map(|(_, t)| t)
-        .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9)
-        .collect();
+        .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9);
     // Where streams are kept apart, a task may also join the processors of a live stream of its
     // dataset (a processor counted once per member it holds).
     let free_to_join = |dataset: usize| {
@@ -312,7 +339,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // every processor each.
     let mut head_kept = false;
     let mut any_fits = false;
-    let mut planned = Vec::with_capacity(pending.len());
+    let mut planned = Vec::with_capacity(window);
     for t in pending {
         let task = &problem.tasks[t];
         let (gang, memory) = (task.gang as usize, task.memory_gb);
@@ -336,70 +363,54 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // One group size per dataset for this round, resolved over the live consumers and the
     // pending tasks together, so that newcomers may join a live stream the way the planner
     // would have grouped them had they come together.
-    let mut sizes: Vec<Option<usize>> = vec![None; problem.datasets.len()];
     caps.resize(problem.datasets.len(), None);
-    let groups = form_groups_by(problem, &pending, |dataset, members| {
-        // The live consumers and the window's tasks of the dataset, in pipeline order: both
-        // come sorted, so a merge.
-        let all = || live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
-        let k = match cap {
-            Cap::Auto => {
-                let print = live(dataset).print.plus(Fingerprint::of(members));
-                match caps[dataset] {
-                    Some((seen, k)) if seen == print => k,
-                    _ => {
-                        let k = resolve_cap(problem, &all(), cap, nprocs);
-                        caps[dataset] = Some((print, k));
-                        k
-                    }
+    groups.form(problem, &pending, |dataset, members| match cap {
+        Cap::Auto => {
+            let print = live(dataset).print.plus(Fingerprint::of(members));
+            match caps[dataset] {
+                Some((seen, k)) if seen == print => k,
+                _ => {
+                    // The live consumers and the window's tasks of the dataset, in pipeline
+                    // order: both come sorted, so a merge.
+                    let all = live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
+                    let k = resolve_cap(problem, &all, cap, nprocs);
+                    caps[dataset] = Some((print, k));
+                    k
                 }
             }
-            Cap::Unlimited => resolve_cap(problem, &all(), cap, nprocs),
-            Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
-        };
-        sizes[dataset] = Some(k);
-        k
+        }
+        Cap::Unlimited => {
+            let all = live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
+            resolve_cap(problem, &all, cap, nprocs)
+        }
+        Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
     });
-    let ids = group_ids(view, &groups, &sizes);
-    // How many tasks each planned group's stream will feed: its own, those of other planned
-    // groups joining the same live stream, and the stream's live consumers.
-    // (A fresh stream feeds only the group it was made for; several may join one live stream.)
-    let fresh = view.fresh_group_id();
-    let mut joining: Vec<(GroupId, usize)> =
-        ids.iter().zip(&groups).filter(|&(&id, _)| id < fresh).map(|(&id, g)| (id, g.len())).collect();
-    joining.sort_unstable();
-    let consumers: Vec<usize> = ids
-        .iter()
-        .zip(&groups)
-        .map(|(&id, g)| {
-            if id >= fresh {
-                return g.len();
-            }
-            let live = view.state.groups.get(&id).map_or(0, |l| l.members.len());
-            let from = joining.partition_point(|&(other, _)| other < id);
-            live + joining[from..].iter().take_while(|&&(other, _)| other == id).map(|&(_, n)| n).sum::<usize>()
-        })
-        .collect();
+    groups.number(view);
+    let groups: &RoundGroups = groups;
     // A round in which no planned task has processors enough that would take it now places
     // nothing (see [`Takers`]), so its answer is known before the loads, the items and the
     // assignment are worked out. On a congested cluster that is most rounds: a head of large
     // gangs gathering processors as they free up one by one. (Debug builds work the round out
     // anyway and check that it places nothing.)
-    let mut takers =
-        Takers { view, room: &room, free_memory: &free_memory, free_open: &free_open, self_contained: None };
+    let mut takers = Takers { view, serving, free_memory, free_open, self_contained: None };
     // Per planned task, in the order of `members` below: whether it finds takers. The round
     // reads it twice: where none does, it places nothing; and LPT skips looking for room now
     // for a task that finds none (most of a congested round's tasks, which only wait).
     let mut taken = Vec::with_capacity(pending.len());
     for (gi, g) in groups.iter().enumerate() {
         for &t in g {
-            taken.push(takers.enough(t, stream_key(problem.tasks[t].gang as usize, ids[gi], consumers[gi])));
+            taken.push(takers.enough(t, groups.stream_key(problem, gi, t)));
         }
     }
     let none_taken = !taken.contains(&true);
     if none_taken && !cfg!(debug_assertions) {
         return Vec::new();
     }
+    let mut room = match serving {
+        None => Room::memory_only(free_memory.to_vec()),
+        Some(serving) => Room::one_stream_each(free_memory.to_vec(), serving.to_vec()),
+    };
+    let ids = &groups.ids;
 
     // Remaining work per processor: what Work balances, and when each processor frees up.
     let frees_in = view.loads_ns();
@@ -448,7 +459,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
                 gang: task.gang as usize,
                 cost: Costs::per_class(cost, class_of.clone()),
                 memory: task.memory_gb,
-                stream: Some(stream_key(task.gang as usize, ids[gi], consumers[gi])),
+                stream: Some(groups.stream_key(problem, gi, t)),
                 group: Some(gi),
                 duration: Some(Costs::per_class(duration, class_of.clone())),
             }
@@ -467,7 +478,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
 
     // New groups are numbered in the order they open; planned groups none of whose tasks fit
     // take no number.
-    let mut ids = ids;
+    let mut ids = ids.clone();
     let mut next = view.fresh_group_id();
     let mut renumbered: BTreeMap<GroupId, GroupId> = BTreeMap::new();
     for (i, procs) in placement.iter().enumerate() {
@@ -523,7 +534,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
 /// where no planned task finds as many as its gang, LPT places nothing and nothing else runs.
 struct Takers<'a> {
     view: &'a View<'a>,
-    room: &'a Room,
+    /// Which stream each processor serves (`None`: anything may share a processor).
+    serving: Option<&'a [Serving]>,
     free_memory: &'a [f64],
     /// Free memory of the processors open to every stream.
     free_open: &'a [f64],
@@ -532,20 +544,30 @@ struct Takers<'a> {
 }
 
 impl Takers<'_> {
+    /// The one stream processor `p` serves, if it serves exactly one (see [`Room::stream_of`]).
+    fn stream_of(&self, p: usize) -> Option<GroupId> {
+        match self.serving?[p] {
+            Serving::Stream(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Whether `task`, reading stream key `key`, finds as many takers as its gang.
     fn enough(&mut self, task: usize, key: GroupId) -> bool {
         let t = &self.view.problem.tasks[task];
         let (gang, memory) = (t.gang as usize, t.memory_gb);
-        let (room, free_memory, free_open) = (self.room, self.free_memory, self.free_open);
+        let (free_memory, free_open) = (self.free_memory, self.free_open);
         if has_room(free_open.iter().copied(), gang, memory) {
             return true;
         }
         // The processors serving its stream (never open ones, so none counts twice).
         let group_procs: Vec<usize>;
         let own: &[usize] = if key == SELF_CONTAINED {
-            self.self_contained.get_or_insert_with(|| {
-                (0..free_memory.len()).filter(|&p| room.stream_of(p) == Some(SELF_CONTAINED)).collect()
-            })
+            if self.self_contained.is_none() {
+                let procs = (0..free_memory.len()).filter(|&p| self.stream_of(p) == Some(SELF_CONTAINED)).collect();
+                self.self_contained = Some(procs);
+            }
+            self.self_contained.as_deref().expect("found above")
         } else if let Some(group) = self.view.state.groups.get(&key) {
             // A processor serves a live stream only if it holds one of its members.
             let state = &self.view.state;
@@ -558,7 +580,7 @@ impl Takers<'_> {
         } else {
             &[] // a new stream: no processor serves it yet
         };
-        let own_free = own.iter().filter(|&&p| room.stream_of(p) == Some(key)).map(|&p| free_memory[p]);
+        let own_free = own.iter().filter(|&&p| self.stream_of(p) == Some(key)).map(|&p| free_memory[p]);
         has_room(free_open.iter().copied().chain(own_free), gang, memory)
     }
 }
@@ -615,34 +637,4 @@ fn assign_items(
         }
     }
     placement
-}
-
-/// The group each planned group reads from: a live group on the same dataset with room for it
-/// under this round's group size, else a fresh id.
-fn group_ids(view: &View, groups: &[Vec<usize>], sizes: &[Option<usize>]) -> Vec<GroupId> {
-    let problem = view.problem;
-    // Per dataset with planned groups, its live groups with room left, in id order.
-    let room_in = |d: usize, k: usize| {
-        let live: &LiveStreams = view.state.live_streams(d);
-        live.streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (id, k - n)).collect()
-    };
-    let mut room: Vec<Vec<(GroupId, usize)>> =
-        sizes.iter().enumerate().map(|(d, k)| k.map_or_else(Vec::new, |k| room_in(d, k))).collect();
-    let mut fresh = view.fresh_group_id();
-    let mut ids = Vec::with_capacity(groups.len());
-    for g in groups {
-        let d = problem.tasks[g[0]].dataset;
-        let join = room[d].iter_mut().find(|(_, left)| *left >= g.len());
-        match join {
-            Some((id, left)) => {
-                *left -= g.len();
-                ids.push(*id);
-            }
-            None => {
-                ids.push(fresh);
-                fresh += 1;
-            }
-        }
-    }
-    ids
 }

@@ -86,10 +86,15 @@ impl Room {
         Room { free_memory, serving: None }
     }
 
+    /// Memory, and one stream per processor: what each serves now.
+    pub fn one_stream_each(free_memory: Vec<f64>, serving: Vec<Serving>) -> Room {
+        Room { free_memory, serving: Some(serving) }
+    }
+
     /// Memory, and one stream per processor: `held[p]` lists the streams of the tasks that
     /// processor `p` holds now (the tests' way in; policies read a view).
     #[cfg(test)]
-    pub fn one_stream_each<'a>(free_memory: Vec<f64>, held: impl Iterator<Item = &'a [Option<GroupId>]>) -> Room {
+    pub fn one_stream_held<'a>(free_memory: Vec<f64>, held: impl Iterator<Item = &'a [Option<GroupId>]>) -> Room {
         let serving = held
             .map(|streams| match streams {
                 [] => Serving::Nothing,
@@ -100,13 +105,6 @@ impl Room {
             })
             .collect();
         Room { free_memory, serving: Some(serving) }
-    }
-
-    /// One stream per processor, as the cluster in `view` stands. (Debug builds check what
-    /// the state keeps against a walk over the live groups.)
-    pub fn one_stream_each_in(view: &View, free_memory: Vec<f64>) -> Room {
-        debug_assert_eq!(view.state.serving(), serving_from_groups(view), "serving kept wrong");
-        Room { free_memory, serving: Some(view.state.serving().to_vec()) }
     }
 
     /// Whether a task of `stream` may join processor `p` (memory aside). Items without a
@@ -196,7 +194,7 @@ impl Room {
 
 /// What each processor serves, worked out from the live groups' members (what debug builds
 /// check the kept state against).
-fn serving_from_groups(view: &View) -> Vec<Serving> {
+pub fn serving_from_groups(view: &View) -> Vec<Serving> {
     let mut serving = vec![Serving::Nothing; view.problem.processors.len()];
     let mut counted = vec![0usize; serving.len()];
     for g in view.state.groups.values() {
@@ -229,7 +227,7 @@ mod tests {
     #[test]
     fn a_processor_serves_one_stream_until_it_empties() {
         let held: Vec<Vec<Option<GroupId>>> = vec![vec![], vec![Some(7), Some(7)], vec![Some(1), Some(2)]];
-        let mut room = Room::one_stream_each(vec![10.0; 3], held.iter().map(|h| h.as_slice()));
+        let mut room = Room::one_stream_held(vec![10.0; 3], held.iter().map(|h| h.as_slice()));
         let (a, b) = (item(Some(7), 4.0), item(Some(8), 4.0));
         assert_eq!([room.fits(&a, 0), room.fits(&a, 1), room.fits(&a, 2)], [true, true, false]);
         assert_eq!([room.fits(&b, 0), room.fits(&b, 1), room.fits(&b, 2)], [true, false, false]);
@@ -245,7 +243,7 @@ mod tests {
     fn exchanges_keep_one_stream_per_processor() {
         let items = vec![item(Some(1), 1.0), item(Some(1), 1.0), item(Some(2), 1.0)];
         // Processor 0 holds items 0 and 1 (stream 1), processor 1 item 2 (stream 2), 2 nothing.
-        let mut room = Room::one_stream_each(vec![10.0; 3], [[].as_slice(), &[], &[]].into_iter());
+        let mut room = Room::one_stream_held(vec![10.0; 3], [[].as_slice(), &[], &[]].into_iter());
         for (i, p) in [(0, 0), (1, 0), (2, 1)] {
             room.take(&items[i], p);
         }

@@ -113,6 +113,9 @@ pub struct ClusterState {
     /// Each dataset's live streams, kept as tasks start and finish: every planning round reads
     /// them for the datasets in its window.
     live: Vec<LiveStreams>,
+    /// Each processor's free memory (its capacity less `memory_used`), kept as tasks come and
+    /// go: every planning round reads it for every processor.
+    free_memory: Vec<f64>,
 }
 
 impl ClusterState {
@@ -141,7 +144,13 @@ impl ClusterState {
             idle: (0..problem.processors.len()).collect(),
             serving: vec![Serving::Nothing; problem.processors.len()],
             live: vec![LiveStreams::default(); problem.datasets.len()],
+            free_memory: problem.processors.iter().map(|p| p.memory_gb).collect(),
         }
+    }
+
+    /// Each processor's free memory (GB; infinite where the workload sets no limit).
+    pub fn free_memory(&self) -> &[f64] {
+        &self.free_memory
     }
 
     /// The processors that hold no task, in order.
@@ -196,6 +205,7 @@ impl ClusterState {
     fn hold(&mut self, problem: &Problem, task: usize, p: usize) {
         self.processors[p].tasks.push(task);
         self.processors[p].memory_used += problem.tasks[task].memory_gb;
+        self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
         self.idle.remove(&p);
     }
 
@@ -407,6 +417,7 @@ impl ClusterState {
         for &p in procs {
             self.processors[p].tasks.retain(|&x| x != task);
             self.processors[p].memory_used = (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
+            self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
             if self.processors[p].tasks.is_empty() {
                 self.idle.insert(p);
             }

@@ -87,7 +87,7 @@ impl<'a> View<'a> {
     }
 
     pub fn free_memory(&self, proc: usize) -> f64 {
-        self.problem.processors[proc].memory_gb - self.state.processors[proc].memory_used
+        self.state.free_memory()[proc]
     }
 
     /// Tasks that have arrived and wait to start, in arrival order.
