@@ -88,6 +88,13 @@ impl LiveStreams {
     /// consumers), all in pipeline order: a merge of the two.
     pub fn merged_with(&self, others: impl IntoIterator<Item = (u32, usize)>) -> Vec<usize> {
         let mut merged = Vec::with_capacity(self.consumers.len());
+        self.merge_into(others, &mut merged);
+        merged
+    }
+
+    /// [`LiveStreams::merged_with`] into `merged` (cleared first).
+    pub fn merge_into(&self, others: impl IntoIterator<Item = (u32, usize)>, merged: &mut Vec<usize>) {
+        merged.clear();
         let mut mine = self.consumers.iter().copied().peekable();
         for other in others {
             while let Some(c) = mine.next_if(|&c| c < other) {
@@ -96,7 +103,6 @@ impl LiveStreams {
             merged.push(other.1);
         }
         merged.extend(mine.map(|c| c.1));
-        merged
     }
 }
 

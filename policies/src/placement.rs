@@ -14,7 +14,7 @@ use crate::live::{live_streams_from_groups, Fingerprint};
 use crate::multifit::multifit;
 use crate::room::{serving_from_groups, Colocate, Room, Serving, SELF_CONTAINED};
 use crate::view::View;
-use coprep_traces::planner::{group_stages, resolve_cap, Cap};
+use coprep_traces::planner::{group_stages, resolve_cap, Cap, CapSearch};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -224,6 +224,9 @@ pub fn respread_prep(view: &View) -> Vec<Decision> {
 pub struct PlanCache {
     /// Per dataset, the fingerprint of the tasks its cap was last resolved over, and the cap.
     caps: Vec<Option<(Fingerprint, usize)>>,
+    /// What resolving a cap works in, and the tasks it is resolved over: kept for their buffers.
+    cap_search: CapSearch,
+    all: Vec<usize>,
     /// The processors' classes (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
@@ -272,7 +275,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    let PlanCache { caps, classes, by_frees, groups, free_open } = cache;
+    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
     // streams are kept apart: then those that hold no task); a single task may also go where
@@ -372,17 +375,15 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
                 _ => {
                     // The live consumers and the window's tasks of the dataset, in pipeline
                     // order: both come sorted, so a merge.
-                    let all = live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
-                    let k = resolve_cap(problem, &all, cap, nprocs);
+                    live(dataset).merge_into(members.iter().map(|&t| (problem.pipeline_rank(t), t)), all);
+                    let k = cap_search.auto_cap(problem, all, nprocs);
                     caps[dataset] = Some((print, k));
                     k
                 }
             }
         }
-        Cap::Unlimited => {
-            let all = live(dataset).merged_with(members.iter().map(|&t| (problem.pipeline_rank(t), t)));
-            resolve_cap(problem, &all, cap, nprocs)
-        }
+        // Every live consumer and every task of the window together.
+        Cap::Unlimited => (live(dataset).consumers.len() + members.len()).max(1),
         Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
     });
     groups.number(view);

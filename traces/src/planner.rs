@@ -185,81 +185,104 @@ pub fn resolve_cap(problem: &Problem, tasks: &[usize], cap: Cap, processors: usi
 /// [`estimate_total_time`] over candidates 1, 2, 4, ... and the whole set; ties go to the larger
 /// cap, which saves more work.
 pub fn auto_cap(problem: &Problem, tasks: &[usize], processors: usize) -> usize {
-    let n = tasks.len();
-    if n <= 1 || singles_beat_pairs_outright(problem, tasks, processors) {
-        return 1;
-    }
-    // What each task adds to its group, computed once: its preprocessing beyond the prefix it
-    // shares with the task before it (or all of it, first in a group), its compute work and
-    // the samples it reads; and, for its group's coupled duration, (samples, pace).
-    let after_previous: Vec<f64> = prep_beyond_previous(problem, tasks).collect();
-    let (mut alone, mut compute, mut samples) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut by_samples: Vec<Member> = Vec::with_capacity(n);
-    for &t in tasks {
-        let plan = problem.planning(t);
-        alone.push(plan.prep_ns);
-        compute.push(plan.compute_ns);
-        samples.push(plan.samples);
-        by_samples.push((plan.samples, plan.pace_ns, 0.0));
-    }
-    // The groups of size 2k are pairs of adjacent groups of size k, so each group's members in
-    // order of samples read (what its coupled duration needs) are a merge of two sorted halves:
-    // one merge sort over all candidate sizes, not a sort per group per size.
-    let mut merged = Vec::with_capacity(n);
-    let mut best = (f64::INFINITY, 1);
-    let mut k = 1;
-    loop {
-        let size = k.min(n);
-        // Groups are the consecutive chunks of `size`, walked as slices: with groups of one or
-        // two, index ranges cost more than the sums they index.
-        let mut longest: f64 = 0.0;
-        for group in by_samples.chunks_mut(size) {
-            longest = longest.max(coupled_sorted(group));
+    CapSearch::default().auto_cap(problem, tasks, processors)
+}
+
+/// [`auto_cap`] with its buffers kept between calls: a placing policy resolves a cap or two
+/// per planning round, over some fifty tasks each.
+#[derive(Debug, Default)]
+pub struct CapSearch {
+    after_previous: Vec<f64>,
+    alone: Vec<f64>,
+    compute: Vec<f64>,
+    samples: Vec<f64>,
+    by_samples: Vec<Member>,
+    merged: Vec<Member>,
+}
+
+impl CapSearch {
+    /// [`auto_cap`].
+    pub fn auto_cap(&mut self, problem: &Problem, tasks: &[usize], processors: usize) -> usize {
+        let n = tasks.len();
+        if n <= 1 || singles_beat_pairs_outright(problem, tasks, processors) {
+            return 1;
         }
-        // A longest group beyond the margin below makes this size lose whatever its work, and
-        // every larger size too (see below).
-        if longest > best.0 * (1.0 + 1e-6) {
-            return best.1;
+        let CapSearch { after_previous, alone, compute, samples, by_samples, merged } = self;
+        // What each task adds to its group, computed once: its preprocessing beyond the prefix
+        // it shares with the task before it (or all of it, first in a group), its compute work
+        // and the samples it reads; and, for its group's coupled duration, (samples, pace).
+        after_previous.clear();
+        after_previous.extend(prep_beyond_previous(problem, tasks));
+        for v in [&mut *alone, &mut *compute, &mut *samples] {
+            v.clear();
         }
-        let mut work = 0.0;
-        let groups = samples.chunks(size).zip(compute.chunks(size));
-        for (i, (samples, compute)) in groups.enumerate() {
-            let start = i * size;
-            let beyond = &after_previous[start + 1..start + samples.len()];
-            let prep = beyond.iter().fold(0.0 + alone[start], |acc, &p| acc + p);
-            work += prep * samples.iter().copied().fold(0.0, f64::max);
-            work += compute.iter().sum::<f64>();
+        by_samples.clear();
+        for &t in tasks {
+            let plan = problem.planning(t);
+            alone.push(plan.prep_ns);
+            compute.push(plan.compute_ns);
+            samples.push(plan.samples);
+            by_samples.push((plan.samples, plan.pace_ns, 0.0));
         }
-        let time = (work / processors.max(1) as f64).max(longest);
-        if time <= best.0 * (1.0 + 1e-9) {
-            best = (time, size);
-        }
-        // A group's coupled duration is at least that of any subset (its slowest survivor is
-        // never faster), so the longest group only grows with the size: once it alone exceeds
-        // the best time, no larger size can win. (The margin dwarfs rounding and the creep of
-        // ties within 1e-9.) Where pairs already lose, the outright check above answered first.
-        if k >= n || longest > best.0 * (1.0 + 1e-6) {
-            return best.1;
-        }
-        merged.clear();
-        for pair in by_samples.chunks(2 * k) {
-            let (left, right) = pair.split_at(k.min(pair.len()));
-            let (mut i, mut j) = (0, 0);
-            while i < left.len() && j < right.len() {
-                // Ties keep the left half first, as a stable sort of the pair would.
-                if right[j].0.total_cmp(&left[i].0).is_lt() {
-                    merged.push(right[j]);
-                    j += 1;
-                } else {
-                    merged.push(left[i]);
-                    i += 1;
-                }
+        // The groups of size 2k are pairs of adjacent groups of size k, so each group's members
+        // in order of samples read (what its coupled duration needs) are a merge of two sorted
+        // halves: one merge sort over all candidate sizes, not a sort per group per size.
+        let mut best = (f64::INFINITY, 1);
+        let mut k = 1;
+        loop {
+            let size = k.min(n);
+            // Groups are the consecutive chunks of `size`, walked as slices: with groups of one
+            // or two, index ranges cost more than the sums they index.
+            let mut longest: f64 = 0.0;
+            for group in by_samples.chunks_mut(size) {
+                longest = longest.max(coupled_sorted(group));
             }
-            merged.extend_from_slice(&left[i..]);
-            merged.extend_from_slice(&right[j..]);
+            // A longest group beyond the margin below makes this size lose whatever its work,
+            // and every larger size too (see below).
+            if longest > best.0 * (1.0 + 1e-6) {
+                return best.1;
+            }
+            let mut work = 0.0;
+            let groups = samples.chunks(size).zip(compute.chunks(size));
+            for (i, (samples, compute)) in groups.enumerate() {
+                let start = i * size;
+                let beyond = &after_previous[start + 1..start + samples.len()];
+                let prep = beyond.iter().fold(0.0 + alone[start], |acc, &p| acc + p);
+                work += prep * samples.iter().copied().fold(0.0, f64::max);
+                work += compute.iter().sum::<f64>();
+            }
+            let time = (work / processors.max(1) as f64).max(longest);
+            if time <= best.0 * (1.0 + 1e-9) {
+                best = (time, size);
+            }
+            // A group's coupled duration is at least that of any subset (its slowest survivor
+            // is never faster), so the longest group only grows with the size: once it alone
+            // exceeds the best time, no larger size can win. (The margin dwarfs rounding and
+            // the creep of ties within 1e-9.) Where pairs already lose, the outright check
+            // above answered first.
+            if k >= n || longest > best.0 * (1.0 + 1e-6) {
+                return best.1;
+            }
+            merged.clear();
+            for pair in by_samples.chunks(2 * k) {
+                let (left, right) = pair.split_at(k.min(pair.len()));
+                let (mut i, mut j) = (0, 0);
+                while i < left.len() && j < right.len() {
+                    // Ties keep the left half first, as a stable sort of the pair would.
+                    if right[j].0.total_cmp(&left[i].0).is_lt() {
+                        merged.push(right[j]);
+                        j += 1;
+                    } else {
+                        merged.push(left[i]);
+                        i += 1;
+                    }
+                }
+                merged.extend_from_slice(&left[i..]);
+                merged.extend_from_slice(&right[j..]);
+            }
+            std::mem::swap(by_samples, merged);
+            k *= 2;
         }
-        std::mem::swap(&mut by_samples, &mut merged);
-        k *= 2;
     }
 }
 
@@ -327,24 +350,40 @@ type Member = (f64, f64, f64);
 fn singles_beat_pairs_outright(problem: &Problem, tasks: &[usize], processors: usize) -> bool {
     let (mut work, mut longest_single, mut longest_pair) = (0.0, 0.0f64, 0.0f64);
     for pair in tasks.chunks(2) {
-        let mut merged: [Member; 2] = [(0.0, 0.0, 0.0); 2];
+        let mut merged: [(f64, f64); 2] = [(0.0, 0.0); 2];
         for (slot, &t) in merged.iter_mut().zip(pair) {
             let plan = problem.planning(t);
-            *slot = (plan.samples, plan.pace_ns, 0.0);
-            longest_single = longest_single.max(coupled_sorted(&mut [*slot]));
+            *slot = (plan.samples, plan.pace_ns);
+            longest_single = longest_single.max(coupled_one(*slot));
             // `0.0 +` and `max(0.0, ..)` are the search's folds over a group of one, kept so
             // that the sums come out bit for bit the same.
             work += (0.0 + plan.prep_ns) * 0.0f64.max(plan.samples);
             work += plan.compute_ns;
         }
-        // In order of samples, ties keeping the first first, as the search's merge does.
-        if pair.len() == 2 && merged[1].0.total_cmp(&merged[0].0).is_lt() {
-            merged.swap(0, 1);
-        }
-        longest_pair = longest_pair.max(coupled_sorted(&mut merged[..pair.len()]));
+        let pair_duration = match pair.len() {
+            // In order of samples, ties keeping the first first, as the search's merge does.
+            2 if merged[1].0.total_cmp(&merged[0].0).is_lt() => coupled_two(merged[1], merged[0]),
+            2 => coupled_two(merged[0], merged[1]),
+            _ => coupled_one(merged[0]),
+        };
+        longest_pair = longest_pair.max(pair_duration);
     }
     let singles = (work / processors.max(1) as f64).max(longest_single);
     longest_pair > singles * (1.0 + 1e-6)
+}
+
+/// [`coupled_sorted`] of one member, (samples, pace), with the same operations.
+fn coupled_one((samples, pace): (f64, f64)) -> f64 {
+    0.0 + (samples - 0.0) * 0.0f64.max(pace)
+}
+
+/// [`coupled_sorted`] of two members in order of samples, (samples, pace) each, with the same
+/// operations.
+fn coupled_two(first: (f64, f64), second: (f64, f64)) -> f64 {
+    let slowest_second = 0.0f64.max(second.1);
+    let slowest_first = slowest_second.max(first.1);
+    let duration = 0.0 + (first.0 - 0.0) * slowest_first;
+    duration + (second.0 - first.0) * slowest_second
 }
 
 /// [`coupled_duration`] of members already in order of samples read.
@@ -460,6 +499,23 @@ mod tests {
         }
         // Both ways to the answer were taken, many times.
         assert!(outright > 100 && searched > 100, "{outright} outright, {searched} searched");
+    }
+
+    #[test]
+    fn small_coupled_durations_are_the_general_ones_to_the_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        for _ in 0..10_000 {
+            let mut member = || (rng.random_range(0..4) as f64 * 1e5, rng.random_range(0.0..3.0) * 1e3);
+            let (a, b) = (member(), member());
+            let general = |members: &[(f64, f64)]| {
+                let mut m: Vec<Member> = members.iter().map(|&(s, p)| (s, p, 0.0)).collect();
+                coupled_sorted(&mut m)
+            };
+            assert_eq!(coupled_one(a).to_bits(), general(&[a]).to_bits());
+            let (first, second) = if b.0.total_cmp(&a.0).is_lt() { (b, a) } else { (a, b) };
+            assert_eq!(coupled_two(first, second).to_bits(), general(&[first, second]).to_bits());
+        }
     }
 
     #[test]
