@@ -1,7 +1,8 @@
 //! Invariants over many seeded random workloads, for every policy on both engines.
 
 use crate::util::{cases, shapes, Shape};
-use coprep_policies::assign::{lpt, Item};
+use coprep_policies::assign::Item;
+use coprep_policies::list_schedule::lpt;
 use coprep_policies::improve::improve;
 use coprep_policies::parse_policy;
 use coprep_policies::room::Room;

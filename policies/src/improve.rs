@@ -243,7 +243,7 @@ fn shift(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assign::lpt;
+    use crate::list_schedule::lpt;
     use crate::assign::tests::items;
 
     fn max_after(sizes: &[f64], procs: usize) -> f64 {

@@ -28,6 +28,7 @@ pub mod fifo;
 pub mod fixed_sum;
 pub mod grouping;
 pub mod improve;
+pub mod list_schedule;
 pub mod live;
 pub mod lpt;
 pub mod min_idle;

@@ -3,7 +3,8 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{lpt, peak, sort_by_frees, water_fill, Item, Reservation};
+use crate::assign::{peak, sort_by_frees, water_fill, Item, Reservation};
+use crate::list_schedule::{lpt_in, LptBuffers};
 use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
@@ -235,6 +236,8 @@ pub struct PlanCache {
     /// for their buffers.
     groups: RoundGroups,
     free_open: Vec<f64>,
+    /// What list scheduling works in: kept for its buffers.
+    lpt: LptBuffers,
 }
 
 /// How a round places tasks.
@@ -275,7 +278,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open } = cache;
+    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
     // streams are kept apart: then those that hold no task); a single task may also go where
@@ -470,7 +473,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
     sort_by_frees(by_frees, &frees_in);
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees, may_start: &taken };
-    let placement = assign_items(&items, &mut loads, &mut room, &reservation, improve_rounds);
+    let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
             loads[p] -= prep_share[members[i].0][class_of[p]];
@@ -611,6 +614,7 @@ fn processor_classes(problem: &Problem) -> (Arc<[usize]>, Vec<usize>) {
 /// bounded search below the best of them. Keeps the best (the earlier on a tie). Updates
 /// `loads` and `room`.
 fn assign_items(
+    buffers: &mut LptBuffers,
     items: &[Item],
     loads: &mut [f64],
     room: &mut Room,
@@ -618,7 +622,7 @@ fn assign_items(
     improve_rounds: usize,
 ) -> Vec<Option<Vec<usize>>> {
     let (start_loads, start_room) = (loads.to_vec(), room.clone());
-    let (mut placement, reserved) = lpt(items, loads, room, Some(reservation));
+    let (mut placement, reserved) = lpt_in(buffers, items, loads, room, Some(reservation));
     if improve_rounds == 0 {
         return placement;
     }

@@ -1,0 +1,507 @@
+//! List scheduling by longest processing time (LPT): items placed largest first, each on the
+//! processors where it would finish earliest, with reservations for items that wait (see
+//! [`lpt`]); and the orders of processors it reads during a round.
+//!
+//! A congested round weighs some twenty items, most of them gangs that wait, against a few
+//! hundred processors. What it reads of a processor never needs all of them: per class of
+//! identical processors, the first few in order of when they free up (to wait), or of load (to
+//! start now), that still have room. So a round lays the processors out once in those orders,
+//! in buffers kept between rounds, and every item scans only the heads of the lists it may use.
+
+use crate::assign::{order_key, smallest_k, Item, Reservation};
+use crate::event::GroupId;
+use crate::room::Room;
+use std::cmp::Reverse;
+
+/// How much sooner a task must finish by waiting for busy processors, rather than starting on
+/// free ones now, for it to wait.
+const WAIT_GAIN: f64 = 0.05;
+
+/// How much later a single-processor item may finish on a processor that already holds its
+/// group, rather than on the best processor, to keep the group together.
+const AFFINITY_SLACK: f64 = 0.10;
+
+/// Places items largest first, each on the processors where it would finish earliest (least
+/// loaded after adding it). `loads` and `room` are updated. An item that fits nowhere (memory,
+/// or every processor serving another stream) gets `None`. With a `reservation`, the first
+/// item that does not fit reserves the processors that will free up soonest for it, and no
+/// later item may use them, so that large gangs are not starved by a stream of small tasks;
+/// and an item that would finish more than 5% sooner by waiting for busy processors waits and
+/// reserves them. Returns the placement and the reserved processors.
+///
+/// Items must share one class map (see [`crate::costs::Costs`]): within a class every processor
+/// costs the same, so an item only looks at the first eligible processors of each class in
+/// order of load (or of when they free up), not at every processor.
+pub fn lpt(
+    items: &[Item],
+    loads: &mut [f64],
+    room: &mut Room,
+    reservation: Option<&Reservation>,
+) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
+    lpt_in(&mut LptBuffers::default(), items, loads, room, reservation)
+}
+
+/// What [`lpt_in`] works in: kept between rounds by a placing policy for its buffers.
+#[derive(Debug, Default)]
+pub struct LptBuffers {
+    order: Vec<(Reverse<i64>, usize, usize)>,
+    lists: Lists,
+    waiting: Vec<(f64, usize)>,
+    now: Vec<(f64, usize)>,
+    candidates: Vec<(f64, usize)>,
+    /// Per group of the round, the processors its items went to: (group, processor).
+    group_procs: Vec<(usize, usize)>,
+}
+
+/// [`lpt`] in buffers kept between calls.
+pub fn lpt_in(
+    buffers: &mut LptBuffers,
+    items: &[Item],
+    loads: &mut [f64],
+    room: &mut Room,
+    reservation: Option<&Reservation>,
+) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
+    let m = loads.len();
+    let LptBuffers { order, lists, waiting, now, candidates, group_procs } = buffers;
+    // Largest first, ties by task: sorted on integer keys, each size computed once.
+    order.clear();
+    order.extend(items.iter().enumerate().map(|(i, item)| (Reverse(order_key(item.size())), item.task, i)));
+    order.sort_unstable();
+    let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
+    let Some(first) = items.first() else { return (placement, vec![false; m]) };
+    debug_assert!(items.iter().all(|it| it.cost.classes().len() == first.cost.classes().len()));
+    lists.build(items, loads, room, reservation);
+    group_procs.clear();
+    let mut reserving = reservation;
+    for &(_, _, i) in order.iter() {
+        let item = &items[i];
+        let gang = item.gang;
+        if let Some(r) = reservation {
+            // Where it would finish if it waited for busy processors to free up: on
+            // heterogeneous clusters a long task can finish far sooner on a fast processor
+            // later than on a slow one now.
+            // Finish times in nanoseconds: when the processor's current work is done (it is
+            // time-shared, so a task started now finishes about then too) plus the item's run.
+            let duration = item.duration.as_ref().unwrap_or(&item.cost);
+            waiting.clear();
+            for (c, d) in duration.classes().iter().enumerate() {
+                let Some(d) = *d else { continue };
+                let eligible = |p: usize| r.capacity[p] + 1e-9 >= item.memory;
+                lists.frees.first_live(c, gang, eligible, |p| waiting.push((r.frees_in[p] + d, p)));
+            }
+            smallest_k(waiting, gang);
+            now.clear();
+            if r.may_start[i] || cfg!(debug_assertions) {
+                let fits = |p: usize| !lists.reserved[p] && room.fits(item, p);
+                for (c, d) in duration.classes().iter().enumerate() {
+                    let Some(d) = *d else { continue };
+                    let eligible = |p: usize| r.capacity[p] + 1e-9 >= item.memory && room.fits(item, p);
+                    lists.open_frees.first_live(c, gang, eligible, |p| now.push((r.frees_in[p] + d, p)));
+                    // Its own stream's processors, soonest first: those that could be among the
+                    // gang soonest (see [`first_with_ties`]).
+                    let own = lists.own_frees(item.stream, c);
+                    first_with_ties(own, gang, fits, |p| r.frees_in[p] + d, now);
+                }
+                let joined = lists.joined_to(item.stream).filter(|&p| fits(p));
+                now.extend(joined.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
+                smallest_k(now, gang);
+                debug_assert!(r.may_start[i] || now.len() < gang, "an item without takers could start now");
+            }
+            let finish = |c: &[(f64, usize)]| c.get(gang - 1).map_or(f64::INFINITY, |c| c.0);
+            if waiting.len() >= gang && finish(waiting) < finish(now) * (1.0 - WAIT_GAIN) {
+                // Wait, and keep the busy processors it waits for.
+                for &(_, p) in &waiting[..gang] {
+                    if !room.fits(item, p) {
+                        lists.reserve(p, loads);
+                    }
+                }
+                continue;
+            }
+        }
+        // Where it would finish now: per class, the first open processors by load that fit,
+        // and its own stream's processors (those whose load this round changed apart).
+        let fits = |p: usize| !lists.reserved[p] && room.fits(item, p);
+        candidates.clear();
+        for (c, cost) in item.cost.classes().iter().enumerate() {
+            let Some(cost) = *cost else { continue };
+            let eligible = lists.by_load[c].iter().map(|&(_, p)| p).filter(|&p| fits(p));
+            candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
+            let own = lists.own_by_load(item.stream, c);
+            let untouched = |p: usize| !lists.touched[p] && fits(p);
+            first_with_ties(own, gang, untouched, |p| loads[p] + cost, candidates);
+        }
+        let changed = lists.changed_serving(item.stream).filter(|&p| fits(p));
+        candidates.extend(changed.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
+        smallest_k(candidates, gang);
+        if candidates.len() < gang {
+            if let Some(r) = reserving.take() {
+                // The first it could ever run on, by when they free up.
+                let able = r.by_frees.iter().copied();
+                let able = able.filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory);
+                for p in able.take(gang) {
+                    lists.reserve(p, loads);
+                }
+            }
+            continue;
+        }
+        let mut procs: Vec<usize> = candidates[..gang].iter().map(|c| c.1).collect();
+        if let (1, Some(g)) = (gang, item.group) {
+            let best = candidates[0].0;
+            // The best processor already holding the group, if within the slack.
+            let home = group_procs
+                .iter()
+                .filter(|&&(h, p)| h == g && fits(p))
+                .filter_map(|&(_, p)| Some((loads[p] + item.cost[p]?, p)))
+                .filter(|c| c.0 <= best * (1.0 + AFFINITY_SLACK))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            if let Some((_, p)) = home {
+                procs = vec![p];
+            }
+        }
+        procs.sort_unstable();
+        if let Some(g) = item.group {
+            group_procs.extend(procs.iter().map(|&p| (g, p)));
+        }
+        let cost = item.cost_on(&procs);
+        for &p in &procs {
+            let old = loads[p];
+            loads[p] += cost;
+            room.take(item, p);
+            lists.took(p, old, loads[p], room);
+        }
+        placement[i] = Some(procs);
+    }
+    (placement, lists.reserved.clone())
+}
+
+/// Hands `out` the first `count` of `procs` (in an order in which `value` never falls) that
+/// are `eligible`, and after them every eligible one whose value ties the last: all that could
+/// be among the `count` smallest of these processors and any others by (value, processor).
+/// (Any later one has a larger value than `count` already handed over.)
+fn first_with_ties(
+    procs: &[usize],
+    count: usize,
+    eligible: impl Fn(usize) -> bool,
+    value: impl Fn(usize) -> f64,
+    out: &mut Vec<(f64, usize)>,
+) {
+    let mut taken = 0;
+    let mut last = f64::NAN;
+    for &p in procs {
+        if !eligible(p) {
+            continue;
+        }
+        let v = value(p);
+        if taken >= count && v != last {
+            break;
+        }
+        out.push((v, p));
+        last = v;
+        taken += 1;
+    }
+}
+
+/// LPT's view of the processors during a round, kept up to date as items land and reserve.
+///
+/// Processors without room for the smallest item never take one (free memory only shrinks
+/// here), so the lists that look for room now leave them out: on a full cluster that is most
+/// of them. Where streams are kept apart, `by_load` and `open_frees` hold only the processors
+/// open to any stream, and each stream's own processors are listed apart: an item looks at its
+/// own stream's few, never at every processor another stream holds.
+#[derive(Debug, Default)]
+struct Lists {
+    class_of: Vec<usize>,
+    /// Per class, every processor by when it frees up (for waiting), and those open to any
+    /// stream with room; empty without a reservation. Reserved processors drop out of both,
+    /// and processors a stream took drop out of the open ones.
+    frees: Segments,
+    open_frees: Segments,
+    /// Per class, the processors with room open to any stream, by load.
+    by_load: Vec<SortedVec>,
+    /// The streams the items read, sorted; per (stream, class), the processors with room
+    /// serving it, by when they free up and by load (at the round's start: `touched` ones
+    /// moved since), as spans of `own` and `own_load`.
+    wanted: Vec<GroupId>,
+    own: Vec<usize>,
+    own_load: Vec<usize>,
+    own_spans: Vec<(usize, usize)>,
+    /// Whether `own_load` is `own` (loads are when processors free up).
+    own_load_is_own: bool,
+    /// Processors placed on during the round, and of those, the ones serving a stream: that
+    /// came to serve it (were open), and that served it from the start.
+    touched: Vec<bool>,
+    joined: Vec<(GroupId, usize)>,
+    touched_own: Vec<(GroupId, usize)>,
+    reserved: Vec<bool>,
+    /// Scratch for building: (stream index, class, processor).
+    keyed: Vec<(usize, usize, usize)>,
+}
+
+impl Lists {
+    fn build(&mut self, items: &[Item], loads: &[f64], room: &Room, reservation: Option<&Reservation>) {
+        let m = loads.len();
+        let first = &items[0];
+        let classes = first.cost.classes().len();
+        self.class_of.clear();
+        self.class_of.extend((0..m).map(|p| first.cost.class(p)));
+        let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
+        let roomy = |p: usize| room.free_memory[p] + 1e-9 >= smallest;
+        let open = |p: usize| roomy(p) && room.is_open(p);
+        // The processors in order of when they free up (ties by index), or in index order.
+        let by_frees = reservation.map(|r| {
+            debug_assert!(r.by_frees.len() == m && r.by_frees.is_sorted_by_key(|&p| (order_key(r.frees_in[p]), p)));
+            r.by_frees
+        });
+        self.own_load_is_own = reservation.is_some_and(|r| r.frees_in == loads);
+        match by_frees {
+            Some(order) => {
+                self.frees.build(order, &self.class_of, classes, |_| true);
+                self.open_frees.build(order, &self.class_of, classes, open);
+            }
+            None => {
+                self.frees.clear(m);
+                self.open_frees.clear(m);
+            }
+        }
+        self.by_load.resize_with(classes, SortedVec::default);
+        for list in &mut self.by_load {
+            list.0.clear();
+        }
+        // Only the streams the items read are ever looked up.
+        self.wanted.clear();
+        self.wanted.extend(items.iter().filter_map(|it| it.stream));
+        self.wanted.sort_unstable();
+        self.wanted.dedup();
+        self.keyed.clear();
+        let mut lay_out = |p: usize, by_load: &mut Vec<SortedVec>| {
+            if !roomy(p) {
+                return;
+            }
+            if open(p) {
+                by_load[self.class_of[p]].0.push((order_key(loads[p]), p));
+            }
+            let wanted = room.stream_of(p).and_then(|s| self.wanted.binary_search(&s).ok());
+            if let Some(w) = wanted {
+                self.keyed.push((w, self.class_of[p], p));
+            }
+        };
+        match by_frees {
+            Some(order) => order.iter().for_each(|&p| lay_out(p, &mut self.by_load)),
+            None => (0..m).for_each(|p| lay_out(p, &mut self.by_load)),
+        }
+        for list in &mut self.by_load {
+            if !self.own_load_is_own {
+                list.0.sort_unstable();
+            }
+            debug_assert!(list.0.is_sorted());
+        }
+        // Per (stream, class), in the order laid out (stable).
+        self.keyed.sort_by_key(|&(w, c, _)| (w, c));
+        self.own.clear();
+        self.own.extend(self.keyed.iter().map(|k| k.2));
+        self.own_spans.clear();
+        self.own_spans.resize(self.wanted.len() * classes, (0, 0));
+        let mut at = 0;
+        while at < self.keyed.len() {
+            let (w, c, _) = self.keyed[at];
+            let len = self.keyed[at..].iter().take_while(|k| (k.0, k.1) == (w, c)).count();
+            self.own_spans[w * classes + c] = (at, len);
+            at += len;
+        }
+        self.own_load.clear();
+        if !self.own_load_is_own {
+            self.own_load.extend_from_slice(&self.own);
+            for &(from, len) in &self.own_spans {
+                self.own_load[from..from + len].sort_unstable_by_key(|&p| (order_key(loads[p]), p));
+            }
+        }
+        self.touched.clear();
+        self.touched.resize(m, false);
+        self.reserved.clear();
+        self.reserved.resize(m, false);
+        self.joined.clear();
+        self.touched_own.clear();
+    }
+
+    /// The span of `own` (or `own_load`) listing stream `stream`'s processors of class `c`.
+    fn own_span(&self, stream: Option<GroupId>, c: usize) -> (usize, usize) {
+        let classes = self.by_load.len();
+        stream.and_then(|s| self.wanted.binary_search(&s).ok()).map_or((0, 0), |w| self.own_spans[w * classes + c])
+    }
+
+    /// Processors of class `c` serving `stream` from the round's start (with room then), by
+    /// when they free up.
+    fn own_frees(&self, stream: Option<GroupId>, c: usize) -> &[usize] {
+        let (from, len) = self.own_span(stream, c);
+        &self.own[from..from + len]
+    }
+
+    /// The same processors by load at the round's start.
+    fn own_by_load(&self, stream: Option<GroupId>, c: usize) -> &[usize] {
+        let (from, len) = self.own_span(stream, c);
+        let own = if self.own_load_is_own { &self.own } else { &self.own_load };
+        &own[from..from + len]
+    }
+
+    /// Processors that came to serve `stream` during the round (were open).
+    fn joined_to(&self, stream: Option<GroupId>) -> impl Iterator<Item = usize> + '_ {
+        self.joined.iter().filter(move |j| Some(j.0) == stream).map(|j| j.1)
+    }
+
+    /// Processors serving `stream` whose load changed during the round: that came to serve it,
+    /// and that served it from the start and were placed on.
+    fn changed_serving(&self, stream: Option<GroupId>) -> impl Iterator<Item = usize> + '_ {
+        let own = self.touched_own.iter().filter(move |j| Some(j.0) == stream).map(|j| j.1);
+        self.joined_to(stream).chain(own)
+    }
+
+    /// Keeps `p` for a waiting item: no later item may take it this round.
+    fn reserve(&mut self, p: usize, loads: &[f64]) {
+        self.reserved[p] = true;
+        self.by_load[self.class_of[p]].remove(&(order_key(loads[p]), p));
+        self.frees.drop_proc(p);
+        self.open_frees.drop_proc(p);
+    }
+
+    /// An item landed on `p`, whose load went from `old` to `new`: `p` moves in the lists by
+    /// load, and leaves those it no longer belongs to.
+    fn took(&mut self, p: usize, old: f64, new: f64, room: &Room) {
+        let c = self.class_of[p];
+        let listed = self.by_load[c].remove(&(order_key(old), p));
+        if !self.touched[p] {
+            self.touched[p] = true;
+            if !listed {
+                // It served a stream from the start: listed by its load then, which no longer holds.
+                if let Some(s) = room.stream_of(p).filter(|s| self.wanted.binary_search(s).is_ok()) {
+                    self.touched_own.push((s, p));
+                }
+            }
+        }
+        if room.is_open(p) {
+            if listed {
+                self.by_load[c].insert((order_key(new), p));
+            }
+        } else {
+            self.open_frees.drop_proc(p);
+            if let (true, Some(s)) = (listed, room.stream_of(p)) {
+                // No longer open to every stream: from now on only its own stream's items look.
+                self.joined.push((s, p));
+            }
+        }
+    }
+}
+
+/// A set of (load key, processor) kept as a sorted vector: a round builds it from every open
+/// processor and changes a few entries, so one sort and a few shifts cost less than a tree's
+/// node per processor (at light load most processors are open, and the tree took 7% of a run).
+#[derive(Debug, Default)]
+struct SortedVec(Vec<(i64, usize)>);
+
+impl SortedVec {
+    fn iter(&self) -> std::slice::Iter<'_, (i64, usize)> {
+        self.0.iter()
+    }
+
+    fn insert(&mut self, entry: (i64, usize)) {
+        if let Err(at) = self.0.binary_search(&entry) {
+            self.0.insert(at, entry);
+        }
+    }
+
+    /// Whether `entry` was in.
+    fn remove(&mut self, entry: &(i64, usize)) -> bool {
+        match self.0.binary_search(entry) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Processors in one list per class, each in a fixed order, from which some drop out for the
+/// rest of a round: a scan for the first few still in skips those that dropped out in
+/// amortised constant time (the next slot still in is found by pointer jumping, as in a
+/// disjoint-set forest).
+#[derive(Debug, Default)]
+struct Segments {
+    /// Class `c`'s processors in slots `starts[c]..starts[c + 1] - 1`; the last slot of each
+    /// class ends it (and never drops out).
+    procs: Vec<usize>,
+    starts: Vec<usize>,
+    /// For each slot, a slot at or before the next one still in.
+    next: Vec<usize>,
+    /// Each processor's slot (`usize::MAX`: not listed).
+    slot: Vec<usize>,
+}
+
+impl Segments {
+    /// Lists the processors of `order` that are `kept`, per class, in that order.
+    fn build(&mut self, order: &[usize], class_of: &[usize], classes: usize, kept: impl Fn(usize) -> bool) {
+        self.starts.clear();
+        self.starts.resize(classes + 1, 0);
+        for &p in order.iter().filter(|&&p| kept(p)) {
+            self.starts[class_of[p] + 1] += 1;
+        }
+        for c in 0..classes {
+            self.starts[c + 1] += self.starts[c] + 1; // one end slot per class
+        }
+        let slots = self.starts[classes];
+        self.procs.clear();
+        self.procs.resize(slots, usize::MAX);
+        self.next.clear();
+        self.next.extend(0..slots);
+        self.slot.clear();
+        self.slot.resize(class_of.len(), usize::MAX);
+        let mut fill: Vec<usize> = self.starts[..classes].to_vec();
+        for &p in order.iter().filter(|&&p| kept(p)) {
+            let c = class_of[p];
+            self.procs[fill[c]] = p;
+            self.slot[p] = fill[c];
+            fill[c] += 1;
+        }
+    }
+
+    /// No processor listed.
+    fn clear(&mut self, processors: usize) {
+        self.procs.clear();
+        self.starts.clear();
+        self.next.clear();
+        self.slot.clear();
+        self.slot.resize(processors, usize::MAX);
+    }
+
+    fn drop_proc(&mut self, p: usize) {
+        if let Some(&k) = self.slot.get(p).filter(|&&k| k != usize::MAX) {
+            self.next[k] = k + 1;
+        }
+    }
+
+    /// The first slot still in at or after `k`.
+    fn live_from(&mut self, mut k: usize) -> usize {
+        while self.next[k] != k {
+            self.next[k] = self.next[self.next[k]];
+            k = self.next[k];
+        }
+        k
+    }
+
+    /// Hands the first `count` processors of class `c` still in that are `eligible`, in order,
+    /// to `found`.
+    fn first_live(&mut self, c: usize, count: usize, eligible: impl Fn(usize) -> bool, mut found: impl FnMut(usize)) {
+        if c + 1 >= self.starts.len() {
+            return;
+        }
+        let end = self.starts[c + 1] - 1;
+        let (mut k, mut taken) = (self.live_from(self.starts[c]), 0);
+        while k < end && taken < count {
+            let p = self.procs[k];
+            if eligible(p) {
+                found(p);
+                taken += 1;
+            }
+            k = self.live_from(k + 1);
+        }
+    }
+}
