@@ -26,6 +26,11 @@ impl Costs {
         self.class_of.as_ref().map_or(p, |c| c[p])
     }
 
+    /// The map from processor to class (`None`: one class per processor).
+    pub fn class_map(&self) -> Option<&Arc<[usize]>> {
+        self.class_of.as_ref()
+    }
+
     /// The cost of each class.
     pub fn classes(&self) -> &[Option<f64>] {
         &self.values

@@ -210,7 +210,10 @@ fn first_with_ties(
 /// own stream's few, never at every processor another stream holds.
 #[derive(Debug, Default)]
 struct Lists {
+    /// Each processor's class, the map it came from, and how many processors each class has.
     class_of: Vec<usize>,
+    class_map: Option<std::sync::Arc<[usize]>>,
+    class_sizes: Vec<usize>,
     /// Per class, every processor by when it frees up (for waiting), and those open to any
     /// stream with room; empty without a reservation. Reserved processors drop out of both,
     /// and processors a stream took drop out of the open ones.
@@ -233,36 +236,27 @@ struct Lists {
     joined: Vec<(GroupId, usize)>,
     touched_own: Vec<(GroupId, usize)>,
     reserved: Vec<bool>,
-    /// Scratch for building: (stream index, class, processor).
-    keyed: Vec<(usize, usize, usize)>,
+    /// Scratch for building: (span of `own_spans`, processor).
+    keyed: Vec<(usize, usize)>,
 }
 
 impl Lists {
+    /// Lays the processors out for a round, in one pass over them in order of when they free
+    /// up (or in index order, without a reservation).
     fn build(&mut self, items: &[Item], loads: &[f64], room: &Room, reservation: Option<&Reservation>) {
         let m = loads.len();
         let first = &items[0];
         let classes = first.cost.classes().len();
-        self.class_of.clear();
-        self.class_of.extend((0..m).map(|p| first.cost.class(p)));
+        self.set_classes(first, m, classes);
         let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
-        let roomy = |p: usize| room.free_memory[p] + 1e-9 >= smallest;
-        let open = |p: usize| roomy(p) && room.is_open(p);
-        // The processors in order of when they free up (ties by index), or in index order.
         let by_frees = reservation.map(|r| {
             debug_assert!(r.by_frees.len() == m && r.by_frees.is_sorted_by_key(|&p| (order_key(r.frees_in[p]), p)));
             r.by_frees
         });
+        // Where the balance is when processors free up, lists by load are lists by free-up.
         self.own_load_is_own = reservation.is_some_and(|r| r.frees_in == loads);
-        match by_frees {
-            Some(order) => {
-                self.frees.build(order, &self.class_of, classes, |_| true);
-                self.open_frees.build(order, &self.class_of, classes, open);
-            }
-            None => {
-                self.frees.clear(m);
-                self.open_frees.clear(m);
-            }
-        }
+        self.frees.reset(&self.class_sizes, m);
+        self.open_frees.reset(&self.class_sizes, m);
         self.by_load.resize_with(classes, SortedVec::default);
         for list in &mut self.by_load {
             list.0.clear();
@@ -273,21 +267,27 @@ impl Lists {
         self.wanted.sort_unstable();
         self.wanted.dedup();
         self.keyed.clear();
-        let mut lay_out = |p: usize, by_load: &mut Vec<SortedVec>| {
-            if !roomy(p) {
+        let mut lay_out = |p: usize| {
+            let c = self.class_of[p];
+            if by_frees.is_some() {
+                self.frees.push(c, p);
+            }
+            // Processors without room for the smallest item never take one.
+            if room.free_memory[p] + 1e-9 < smallest {
                 return;
             }
-            if open(p) {
-                by_load[self.class_of[p]].0.push((order_key(loads[p]), p));
-            }
-            let wanted = room.stream_of(p).and_then(|s| self.wanted.binary_search(&s).ok());
-            if let Some(w) = wanted {
-                self.keyed.push((w, self.class_of[p], p));
+            if room.is_open(p) {
+                if by_frees.is_some() {
+                    self.open_frees.push(c, p);
+                }
+                self.by_load[c].0.push((order_key(loads[p]), p));
+            } else if let Some(w) = room.stream_of(p).and_then(|s| self.wanted.binary_search(&s).ok()) {
+                self.keyed.push((w * classes + c, p));
             }
         };
         match by_frees {
-            Some(order) => order.iter().for_each(|&p| lay_out(p, &mut self.by_load)),
-            None => (0..m).for_each(|p| lay_out(p, &mut self.by_load)),
+            Some(order) => order.iter().for_each(|&p| lay_out(p)),
+            None => (0..m).for_each(lay_out),
         }
         for list in &mut self.by_load {
             if !self.own_load_is_own {
@@ -295,18 +295,23 @@ impl Lists {
             }
             debug_assert!(list.0.is_sorted());
         }
-        // Per (stream, class), in the order laid out (stable).
-        self.keyed.sort_by_key(|&(w, c, _)| (w, c));
-        self.own.clear();
-        self.own.extend(self.keyed.iter().map(|k| k.2));
+        // Per (stream, class), in the order laid out: a counting sort.
         self.own_spans.clear();
         self.own_spans.resize(self.wanted.len() * classes, (0, 0));
+        for &(span, _) in &self.keyed {
+            self.own_spans[span].1 += 1;
+        }
         let mut at = 0;
-        while at < self.keyed.len() {
-            let (w, c, _) = self.keyed[at];
-            let len = self.keyed[at..].iter().take_while(|k| (k.0, k.1) == (w, c)).count();
-            self.own_spans[w * classes + c] = (at, len);
-            at += len;
+        for span in &mut self.own_spans {
+            span.0 = at;
+            at += span.1;
+        }
+        self.own.clear();
+        self.own.resize(self.keyed.len(), usize::MAX);
+        let mut fill: Vec<usize> = self.own_spans.iter().map(|s| s.0).collect();
+        for &(span, p) in &self.keyed {
+            self.own[fill[span]] = p;
+            fill[span] += 1;
         }
         self.own_load.clear();
         if !self.own_load_is_own {
@@ -321,6 +326,28 @@ impl Lists {
         self.reserved.resize(m, false);
         self.joined.clear();
         self.touched_own.clear();
+    }
+
+    /// Each processor's class, and how many processors each class has: worked out again only
+    /// when the items carry another map (a policy's rounds all carry the same).
+    fn set_classes(&mut self, item: &Item, processors: usize, classes: usize) {
+        let map = item.cost.class_map();
+        let same = match (map, &self.class_map) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        } && self.class_sizes.len() == classes
+            && self.class_of.len() == processors;
+        if same {
+            return;
+        }
+        self.class_map = map.cloned();
+        self.class_of.clear();
+        self.class_of.extend((0..processors).map(|p| item.cost.class(p)));
+        self.class_sizes.clear();
+        self.class_sizes.resize(classes, 0);
+        for &c in &self.class_of {
+            self.class_sizes[c] += 1;
+        }
     }
 
     /// The span of `own` (or `own_load`) listing stream `stream`'s processors of class `c`.
@@ -426,10 +453,11 @@ impl SortedVec {
 /// disjoint-set forest).
 #[derive(Debug, Default)]
 struct Segments {
-    /// Class `c`'s processors in slots `starts[c]..starts[c + 1] - 1`; the last slot of each
-    /// class ends it (and never drops out).
+    /// Class `c`'s processors in slots `starts[c]..ends[c]`; slot `ends[c]` ends the list (and
+    /// never drops out). Each class has room for all its processors and the end.
     procs: Vec<usize>,
     starts: Vec<usize>,
+    ends: Vec<usize>,
     /// For each slot, a slot at or before the next one still in.
     next: Vec<usize>,
     /// Each processor's slot (`usize::MAX`: not listed).
@@ -437,39 +465,29 @@ struct Segments {
 }
 
 impl Segments {
-    /// Lists the processors of `order` that are `kept`, per class, in that order.
-    fn build(&mut self, order: &[usize], class_of: &[usize], classes: usize, kept: impl Fn(usize) -> bool) {
+    /// Empty lists for classes of `sizes` processors each.
+    fn reset(&mut self, sizes: &[usize], processors: usize) {
         self.starts.clear();
-        self.starts.resize(classes + 1, 0);
-        for &p in order.iter().filter(|&&p| kept(p)) {
-            self.starts[class_of[p] + 1] += 1;
+        let mut at = 0;
+        for &size in sizes {
+            self.starts.push(at);
+            at += size + 1;
         }
-        for c in 0..classes {
-            self.starts[c + 1] += self.starts[c] + 1; // one end slot per class
-        }
-        let slots = self.starts[classes];
+        self.ends.clone_from(&self.starts);
         self.procs.clear();
-        self.procs.resize(slots, usize::MAX);
+        self.procs.resize(at, usize::MAX);
         self.next.clear();
-        self.next.extend(0..slots);
-        self.slot.clear();
-        self.slot.resize(class_of.len(), usize::MAX);
-        let mut fill: Vec<usize> = self.starts[..classes].to_vec();
-        for &p in order.iter().filter(|&&p| kept(p)) {
-            let c = class_of[p];
-            self.procs[fill[c]] = p;
-            self.slot[p] = fill[c];
-            fill[c] += 1;
-        }
-    }
-
-    /// No processor listed.
-    fn clear(&mut self, processors: usize) {
-        self.procs.clear();
-        self.starts.clear();
-        self.next.clear();
+        self.next.extend(0..at);
         self.slot.clear();
         self.slot.resize(processors, usize::MAX);
+    }
+
+    /// Lists `p` last in class `c`'s list.
+    fn push(&mut self, c: usize, p: usize) {
+        let k = self.ends[c];
+        self.procs[k] = p;
+        self.slot[p] = k;
+        self.ends[c] = k + 1;
     }
 
     fn drop_proc(&mut self, p: usize) {
@@ -490,10 +508,7 @@ impl Segments {
     /// Hands the first `count` processors of class `c` still in that are `eligible`, in order,
     /// to `found`.
     fn first_live(&mut self, c: usize, count: usize, eligible: impl Fn(usize) -> bool, mut found: impl FnMut(usize)) {
-        if c + 1 >= self.starts.len() {
-            return;
-        }
-        let end = self.starts[c + 1] - 1;
+        let Some(&end) = self.ends.get(c) else { return };
         let (mut k, mut taken) = (self.live_from(self.starts[c]), 0);
         while k < end && taken < count {
             let p = self.procs[k];
