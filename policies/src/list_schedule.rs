@@ -10,7 +10,7 @@
 
 use crate::assign::{order_key, smallest_k, Item, Reservation};
 use crate::event::GroupId;
-use crate::room::Room;
+use crate::room::{Room, Serving};
 use std::cmp::Reverse;
 
 /// How much sooner a task must finish by waiting for busy processors, rather than starting on
@@ -267,22 +267,33 @@ impl Lists {
         self.wanted.sort_unstable();
         self.wanted.dedup();
         self.keyed.clear();
+        // A first test of whether a stream is wanted, one bit per stream (most processors
+        // serve streams no item reads).
+        let wanted_bits = self.wanted.iter().fold(0u64, |bits, &s| bits | stream_bit(s));
+        let serving = room.serving();
+        let Lists { class_of, frees, open_frees, by_load, wanted, keyed, .. } = self;
         let mut lay_out = |p: usize| {
-            let c = self.class_of[p];
+            let c = class_of[p];
             if by_frees.is_some() {
-                self.frees.push(c, p);
+                frees.push(c, p);
             }
             // Processors without room for the smallest item never take one.
             if room.free_memory[p] + 1e-9 < smallest {
                 return;
             }
-            if room.is_open(p) {
-                if by_frees.is_some() {
-                    self.open_frees.push(c, p);
+            match serving.map(|s| s[p]) {
+                None | Some(Serving::Nothing) => {
+                    if by_frees.is_some() {
+                        open_frees.push(c, p);
+                    }
+                    by_load[c].0.push((order_key(loads[p]), p));
                 }
-                self.by_load[c].0.push((order_key(loads[p]), p));
-            } else if let Some(w) = room.stream_of(p).and_then(|s| self.wanted.binary_search(&s).ok()) {
-                self.keyed.push((w * classes + c, p));
+                Some(Serving::Stream(s, _)) if wanted_bits & stream_bit(s) != 0 => {
+                    if let Ok(w) = wanted.binary_search(&s) {
+                        keyed.push((w * classes + c, p));
+                    }
+                }
+                Some(_) => {}
             }
         };
         match by_frees {
@@ -418,6 +429,11 @@ impl Lists {
     }
 }
 
+/// The bit of a stream in a 64-bit filter of wanted streams.
+fn stream_bit(stream: GroupId) -> u64 {
+    1 << (stream.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+}
+
 /// A set of (load key, processor) kept as a sorted vector: a round builds it from every open
 /// processor and changes a few entries, so one sort and a few shifts cost less than a tree's
 /// node per processor (at light load most processors are open, and the tree took 7% of a run).
@@ -483,6 +499,7 @@ impl Segments {
     }
 
     /// Lists `p` last in class `c`'s list.
+    #[inline]
     fn push(&mut self, c: usize, p: usize) {
         let k = self.ends[c];
         self.procs[k] = p;

@@ -107,6 +107,11 @@ impl Room {
         Room { free_memory, serving: Some(serving) }
     }
 
+    /// What each processor serves (`None`: anything may share a processor).
+    pub fn serving(&self) -> Option<&[Serving]> {
+        self.serving.as_deref()
+    }
+
     /// Whether a task of `stream` may join processor `p` (memory aside). Items without a
     /// stream are not held to the rule.
     pub fn admits(&self, stream: Option<GroupId>, p: usize) -> bool {
