@@ -51,6 +51,9 @@ pub struct LptBuffers {
     candidates: Vec<(f64, usize)>,
     /// Per group of the round, the processors its items went to: (group, processor).
     group_procs: Vec<(usize, usize)>,
+    /// Where each run of `waiting` ends, and scratch for merging them.
+    runs: Vec<usize>,
+    merged: Vec<(f64, usize)>,
 }
 
 /// [`lpt`] in buffers kept between calls.
@@ -62,7 +65,7 @@ pub fn lpt_in(
     reservation: Option<&Reservation>,
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
     let m = loads.len();
-    let LptBuffers { order, lists, waiting, now, candidates, group_procs } = buffers;
+    let LptBuffers { order, lists, waiting, now, candidates, group_procs, runs, merged } = buffers;
     // Largest first, ties by task: sorted on integer keys, each size computed once.
     order.clear();
     order.extend(items.iter().enumerate().map(|(i, item)| (Reverse(order_key(item.size())), item.task, i)));
@@ -83,13 +86,17 @@ pub fn lpt_in(
             // Finish times in nanoseconds: when the processor's current work is done (it is
             // time-shared, so a task started now finishes about then too) plus the item's run.
             let duration = item.duration.as_ref().unwrap_or(&item.cost);
+            // Per class, its first processors by when they free up: runs in order of finish,
+            // merged (the soonest first, as `smallest_k` would front them).
             waiting.clear();
+            runs.clear();
             for (c, d) in duration.classes().iter().enumerate() {
                 let Some(d) = *d else { continue };
                 let eligible = |p: usize| r.capacity[p] + 1e-9 >= item.memory;
                 lists.frees.first_live(c, gang, eligible, |p| waiting.push((r.frees_in[p] + d, p)));
+                runs.push(waiting.len());
             }
-            smallest_k(waiting, gang);
+            merge_runs(waiting, runs, merged);
             now.clear();
             if r.may_start[i] || cfg!(debug_assertions) {
                 let fits = |p: usize| !lists.reserved[p] && room.fits(item, p);
@@ -172,6 +179,43 @@ pub fn lpt_in(
         placement[i] = Some(procs);
     }
     (placement, lists.reserved.clone())
+}
+
+/// Sorts `entries` by (value, processor), given that they are runs ending at `ends` whose
+/// values never fall (each class's soonest processors): a merge of the runs, each put in order
+/// first where tied values came out of processor order (rounding can make the finishes of two
+/// processors that free up at different times equal).
+fn merge_runs(entries: &mut Vec<(f64, usize)>, ends: &[usize], merged: &mut Vec<(f64, usize)>) {
+    let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    let mut from = 0;
+    for &to in ends {
+        let run = &mut entries[from..to];
+        if !run.is_sorted_by(|a, b| by(a, b).is_le()) {
+            run.sort_unstable_by(by);
+        }
+        from = to;
+    }
+    match ends {
+        [] | [_] => {}
+        [first, _] => {
+            let (left, right) = entries.split_at(*first);
+            merged.clear();
+            let (mut i, mut j) = (0, 0);
+            while i < left.len() && j < right.len() {
+                if by(&right[j], &left[i]).is_lt() {
+                    merged.push(right[j]);
+                    j += 1;
+                } else {
+                    merged.push(left[i]);
+                    i += 1;
+                }
+            }
+            merged.extend_from_slice(&left[i..]);
+            merged.extend_from_slice(&right[j..]);
+            std::mem::swap(entries, merged);
+        }
+        _ => entries.sort_unstable_by(by),
+    }
 }
 
 /// Hands `out` the first `count` of `procs` (in an order in which `value` never falls) that
@@ -490,21 +534,27 @@ impl Segments {
             at += size + 1;
         }
         self.ends.clone_from(&self.starts);
-        self.procs.clear();
-        self.procs.resize(at, usize::MAX);
-        self.next.clear();
-        self.next.extend(0..at);
+        // Slots are written as processors are listed, so they need room, not clearing.
+        if self.procs.len() < at {
+            self.procs.resize(at, usize::MAX);
+            self.next.resize(at, 0);
+        }
         self.slot.clear();
         self.slot.resize(processors, usize::MAX);
+        for &end in &self.ends {
+            self.next[end] = end;
+        }
     }
 
     /// Lists `p` last in class `c`'s list.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, c: usize, p: usize) {
         let k = self.ends[c];
         self.procs[k] = p;
+        self.next[k] = k;
         self.slot[p] = k;
         self.ends[c] = k + 1;
+        self.next[k + 1] = k + 1;
     }
 
     fn drop_proc(&mut self, p: usize) {
