@@ -2,8 +2,8 @@
 
 use crate::util::{cases, shapes, Shape};
 use coprep_policies::assign::Item;
-use coprep_policies::list_schedule::lpt;
 use coprep_policies::improve::improve;
+use coprep_policies::list_schedule::lpt;
 use coprep_policies::parse_policy;
 use coprep_policies::room::Room;
 use coprep_sim::{simulate, Engine, EventRecord, RunOptions, RunRecords};

@@ -32,6 +32,14 @@ pub fn improve(
     reserved: &[bool],
     max_rounds: usize,
 ) {
+    // Only items of this placement move: a peak that holds none (work already running there,
+    // in the online rounds; most of them) cannot come down, however the rest is exchanged.
+    let top = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)));
+    let single_on =
+        |p: usize| placement.iter().zip(items).any(|(at, it)| it.gang == 1 && at.as_ref().is_some_and(|a| a[0] == p));
+    if max_rounds == 0 || top.is_none_or(|top| !single_on(top)) {
+        return;
+    }
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); loads.len()];
     for (i, procs) in placement.iter().enumerate() {
         if let (1, Some(procs)) = (items[i].gang, procs) {
@@ -243,8 +251,8 @@ fn shift(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::list_schedule::lpt;
     use crate::assign::tests::items;
+    use crate::list_schedule::lpt;
 
     fn max_after(sizes: &[f64], procs: usize) -> f64 {
         let its = items(sizes, procs);

@@ -4,13 +4,13 @@
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
 use crate::assign::{peak, sort_by_frees, water_fill, Item, Reservation};
-use crate::list_schedule::{lpt_in, LptBuffers};
 use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::grouping::RoundGroups;
 use crate::improve::improve;
+use crate::list_schedule::{lpt_in, LptBuffers};
 use crate::live::{live_streams_from_groups, Fingerprint};
 use crate::multifit::multifit;
 use crate::room::{serving_from_groups, Colocate, Room, Serving, SELF_CONTAINED};
