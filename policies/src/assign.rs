@@ -58,7 +58,7 @@ impl Item {
 pub struct Reservation<'a> {
     pub frees_in: &'a [f64],
     pub capacity: &'a [f64],
-    /// Every processor, by when it frees up (ties by index): see [`sort_by_frees`].
+    /// Every processor, by when it frees up (ties by index): see [`FreeOrder`].
     pub by_frees: &'a [usize],
     /// Per item, whether enough processors could take it now (false: too few have
     /// room for it, before anything is placed). Placing and reserving only take processors,
@@ -67,30 +67,56 @@ pub struct Reservation<'a> {
     pub may_start: &'a [bool],
 }
 
-/// Orders `procs`, every processor, by when each frees up (`frees_in`), ties by index. Handed
-/// the last round's order, which time and a few starts and finishes barely disturb, an
-/// insertion sort costs about one pass plus the shifts of the processors that moved; past a
-/// budget of shifts (a first round, a reshuffle) it sorts outright. Every round needs the order.
-pub fn sort_by_frees(procs: &mut Vec<usize>, frees_in: &[f64]) {
-    if procs.len() != frees_in.len() {
-        *procs = (0..frees_in.len()).collect();
+/// Every processor by when it frees up, ties by index, kept between rounds: handed the last
+/// round's order, which time and a few starts and finishes barely disturb, an insertion sort
+/// costs about one pass plus the shifts of the processors that moved; past a budget of shifts
+/// (a first round, a reshuffle) it sorts outright. Every round needs the order.
+#[derive(Debug, Default)]
+pub struct FreeOrder {
+    /// (when it frees up as an ordered key, processor), in last round's order.
+    keyed: Vec<(i64, usize)>,
+    procs: Vec<usize>,
+}
+
+impl FreeOrder {
+    /// An order to sort from (the tests' way to start from any order).
+    #[cfg(test)]
+    fn starting_from(procs: Vec<usize>) -> FreeOrder {
+        FreeOrder { keyed: procs.iter().map(|&p| (0, p)).collect(), procs }
     }
-    let mut keyed: Vec<(i64, usize)> = procs.iter().map(|&p| (order_key(frees_in[p]), p)).collect();
-    let mut budget = 8 * keyed.len();
-    'insert: for i in 1..keyed.len() {
-        let mut j = i;
-        while j > 0 && keyed[j - 1] > keyed[j] {
-            keyed.swap(j - 1, j);
-            j -= 1;
+
+    /// Sorts the processors by `frees_in` (one value per processor) and returns them in order.
+    pub fn sort(&mut self, frees_in: &[f64]) -> &[usize] {
+        if self.keyed.len() != frees_in.len() {
+            self.keyed.clear();
+            self.keyed.extend((0..frees_in.len()).map(|p| (0, p)));
+        }
+        for entry in &mut self.keyed {
+            entry.0 = order_key(frees_in[entry.1]);
+        }
+        let keyed = &mut self.keyed;
+        let mut budget = 8 * keyed.len();
+        for i in 1..keyed.len() {
+            let x = keyed[i];
+            if keyed[i - 1] <= x {
+                continue;
+            }
+            let mut j = i;
+            while j > 0 && keyed[j - 1] > x {
+                keyed[j] = keyed[j - 1];
+                j -= 1;
+            }
+            keyed[j] = x;
+            budget = budget.saturating_sub(i - j);
             if budget == 0 {
                 keyed.sort_unstable();
-                break 'insert;
+                break;
             }
-            budget -= 1;
         }
+        self.procs.clear();
+        self.procs.extend(keyed.iter().map(|e| e.1));
+        &self.procs
     }
-    procs.clear();
-    procs.extend(keyed.into_iter().map(|(_, p)| p));
 }
 
 /// The highest of `loads`: a placement's makespan (0 with none).
@@ -191,6 +217,7 @@ pub fn water_fill(loads: &mut [f64], units: f64, per_unit: &[(usize, f64)]) -> V
 pub(crate) mod tests {
     use super::*;
     use crate::list_schedule::lpt;
+    use crate::room::Room;
 
     /// Single-processor items costing `sizes[t]` on each of `procs` processors, no memory, no
     /// group: P||Cmax in item form, for the assignment algorithms' tests.
@@ -223,7 +250,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sort_by_frees_orders_by_free_up_then_index_from_any_start() {
+    fn free_order_sorts_by_free_up_then_index_from_any_start() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         for _ in 0..300 {
@@ -240,9 +267,13 @@ pub(crate) mod tests {
             }
             let reversed: Vec<usize> = expected.iter().rev().copied().collect();
             for start in [Vec::new(), expected.clone(), near, reversed] {
-                let mut procs = start;
-                sort_by_frees(&mut procs, &frees);
-                assert_eq!(procs, expected);
+                let mut order = if start.is_empty() { FreeOrder::default() } else { FreeOrder::starting_from(start) };
+                assert_eq!(order.sort(&frees), expected);
+                // And again from its own answer, after the values move.
+                let moved: Vec<f64> = frees.iter().map(|f| f + rng.random_range(0..3) as f64).collect();
+                let mut again: Vec<usize> = (0..m).collect();
+                again.sort_by(|&a, &b| moved[a].total_cmp(&moved[b]).then(a.cmp(&b)));
+                assert_eq!(order.sort(&moved), again);
             }
         }
     }

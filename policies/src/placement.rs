@@ -3,7 +3,7 @@
 //! group of their dataset where the cap allows, assigned to processors by LPT (optionally
 //! improved), and each group's preprocessing is water-filled over its consumers' processors.
 
-use crate::assign::{peak, sort_by_frees, water_fill, Item, Reservation};
+use crate::assign::{peak, water_fill, FreeOrder, Item, Reservation};
 use crate::bounded_search::bounded_search;
 use crate::costs::Costs;
 use crate::differencing::differencing;
@@ -231,7 +231,7 @@ pub struct PlanCache {
     /// The processors' classes (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
     /// Every processor by when it frees up, as the last round ordered them.
-    by_frees: Vec<usize>,
+    by_frees: FreeOrder,
     /// The round's groups, and the free memory of the processors open to a new stream: kept
     /// for their buffers.
     groups: RoundGroups,
@@ -471,7 +471,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
-    sort_by_frees(by_frees, &frees_in);
+    let by_frees = by_frees.sort(&frees_in);
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees, may_start: &taken };
     let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
