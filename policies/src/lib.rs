@@ -19,6 +19,7 @@
 //! ```
 
 pub mod assign;
+pub mod backlog;
 pub mod bounded_search;
 pub mod costs;
 pub mod differencing;

@@ -26,11 +26,13 @@ pub struct Reestimate {
     pub max_moves: u32,
     factors: Vec<f64>,
     observed: Vec<bool>,
+    /// How many factors differ from 1.
+    corrected: usize,
 }
 
 impl Reestimate {
     pub fn new(base: Box<dyn Policy>, alpha: f64, threshold: f64) -> Self {
-        Reestimate { base, alpha, threshold, max_moves: 1, factors: Vec::new(), observed: Vec::new() }
+        Reestimate { base, alpha, threshold, max_moves: 1, factors: Vec::new(), observed: Vec::new(), corrected: 0 }
     }
 
     /// Learns from a report; true when the task's prediction moved by more than the threshold.
@@ -44,8 +46,14 @@ impl Reestimate {
         }
         let ratio = measured_step_ns / estimate;
         let f = &mut self.factors[task];
+        let was_one = *f == 1.0;
         *f = if self.observed[task] { (1.0 - self.alpha) * *f + self.alpha * ratio } else { ratio };
         self.observed[task] = true;
+        match (was_one, *f == 1.0) {
+            (true, false) => self.corrected += 1,
+            (false, true) => self.corrected -= 1,
+            _ => {}
+        }
         (*f - 1.0).abs() > self.threshold
     }
 
@@ -100,12 +108,15 @@ impl Policy for Reestimate {
         if self.factors.len() != n {
             self.factors = vec![1.0; n];
             self.observed = vec![false; n];
+            self.corrected = 0;
         }
         let changed = match *event {
             Event::Progress { task, measured_step_ns, .. } => self.learn(view, task, measured_step_ns),
             _ => false,
         };
-        let corrected = view.with_compute_factors(&self.factors);
+        // Factors of exactly 1 correct nothing: the view as it stands then (whose loads the
+        // cluster state keeps, rather than summed afresh from every task).
+        let corrected = if self.corrected == 0 { *view } else { view.with_compute_factors(&self.factors) };
         let mut decisions = self.base.on_event(event, &corrected);
         // Moves are judged on the running work alone, which is only the whole future when
         // nothing is queued: with a queue, the base would refill the processor a move frees.

@@ -2,6 +2,7 @@
 //! groups are live, what each processor holds. Both engines (simulator and executor) mutate it
 //! only through these methods, so decisions are validated once, the same way.
 
+use crate::backlog::Backlog;
 use crate::event::GroupId;
 use crate::fixed_sum::FixedSum;
 use crate::live::LiveStreams;
@@ -116,6 +117,9 @@ pub struct ClusterState {
     /// Each processor's free memory (its capacity less `memory_used`), kept as tasks come and
     /// go: every planning round reads it for every processor.
     free_memory: Vec<f64>,
+    /// Each processor's backlog (estimated remaining work), kept as tasks start, finish, move
+    /// and change pace: every planning round reads it for every processor.
+    backlog: Vec<Backlog>,
 }
 
 impl ClusterState {
@@ -145,6 +149,95 @@ impl ClusterState {
             serving: vec![Serving::Nothing; problem.processors.len()],
             live: vec![LiveStreams::default(); problem.datasets.len()],
             free_memory: problem.processors.iter().map(|p| p.memory_gb).collect(),
+            backlog: vec![Backlog::default(); problem.processors.len()],
+        }
+    }
+
+    /// Processor `p`'s estimated remaining work at `now` (nanoseconds of its time): its tasks'
+    /// remaining steps at their estimated step times, and its shares of its groups'
+    /// remaining preprocessing (see `View::loads_ns`).
+    pub fn backlog_ns(&self, p: usize, now: Nanos) -> f64 {
+        self.backlog[p].at(now)
+    }
+
+    /// Adds (`sign` 1) or takes out (`sign` -1) `task`'s remaining compute on its processors,
+    /// as it stands at `now`.
+    fn count_task(&mut self, problem: &Problem, task: usize, now: Nanos, sign: f64) {
+        let state = &self.tasks[task];
+        let remaining = problem.tasks[task].steps as f64 - state.steps_at(now);
+        for &p in &state.processors {
+            if let Some(step) = problem.step_ns(task, p) {
+                self.backlog[p].add(now, sign * step * remaining, sign * step * state.steps_per_ns);
+            }
+        }
+    }
+
+    /// Adds (`sign` 1) or takes out (`sign` -1) `group`'s remaining preprocessing on the
+    /// processors that run it, as it stands at `now`: the most samples any member still reads,
+    /// which falls at the pace they all read at. (Unclamped, so that what is taken out falls
+    /// exactly as fast as what was added: its last member's count may end a hair below zero.)
+    fn count_prep(&mut self, problem: &Problem, group: GroupId, now: Nanos, sign: f64) {
+        let Some(g) = self.groups.get(&group) else { return };
+        let (mut samples, mut pace) = (f64::NEG_INFINITY, 0.0);
+        for &m in &g.members {
+            let state = &self.tasks[m];
+            let batch = problem.tasks[m].batch_size as f64;
+            let left = (problem.tasks[m].steps as f64 - state.steps_at(now)) * batch;
+            if left > samples {
+                (samples, pace) = (left, state.steps_per_ns * batch);
+            }
+        }
+        if g.members.is_empty() {
+            return;
+        }
+        for &(p, share) in &g.prep {
+            let per_sample = share * g.prep_ns(problem, p).unwrap_or(0.0);
+            self.backlog[p].add(now, sign * samples * per_sample, sign * pace * per_sample);
+        }
+    }
+
+    /// Drops what rounding left in the backlog of those of `procs` that now hold nothing.
+    fn settle_emptied(&mut self, procs: impl IntoIterator<Item = usize>, now: Nanos) {
+        for p in procs {
+            if self.processors[p].tasks.is_empty() && self.processors[p].prep_groups.is_empty() {
+                self.backlog[p].clear(now);
+            }
+        }
+    }
+
+    /// Sets the pace of `group`'s members from `now` on: each reads `samples_per_ns` samples
+    /// per nanosecond (0: they wait), its steps so far brought up to `now`. What the analytic
+    /// engine does whenever a group's pace changes.
+    pub fn set_group_pace(&mut self, problem: &Problem, group: GroupId, now: Nanos, samples_per_ns: f64) {
+        self.count_prep(problem, group, now, -1.0);
+        let members = std::mem::take(&mut self.groups.get_mut(&group).expect("live group").members);
+        for &t in &members {
+            self.count_task(problem, t, now, -1.0);
+            let state = &mut self.tasks[t];
+            state.steps_done = state.steps_at(now);
+            state.steps_since = now;
+            state.steps_per_ns = samples_per_ns / problem.tasks[t].batch_size as f64;
+            self.count_task(problem, t, now, 1.0);
+        }
+        self.groups.get_mut(&group).expect("live group").members = members;
+        self.count_prep(problem, group, now, 1.0);
+    }
+
+    /// Sets the steps `task` has done at `now`, between which it makes no progress: what the
+    /// per-batch engine does as each step ends.
+    pub fn set_steps_done(&mut self, problem: &Problem, task: usize, now: Nanos, steps: f64) {
+        let group = self.tasks[task].group;
+        self.count_task(problem, task, now, -1.0);
+        if let Some(g) = group {
+            self.count_prep(problem, g, now, -1.0);
+        }
+        let state = &mut self.tasks[task];
+        state.steps_done = steps;
+        state.steps_since = now;
+        state.steps_per_ns = 0.0;
+        self.count_task(problem, task, now, 1.0);
+        if let Some(g) = group {
+            self.count_prep(problem, g, now, 1.0);
         }
     }
 
@@ -282,7 +375,8 @@ impl ClusterState {
             Some(g) if g.dataset != t.dataset => {
                 return Err(DecisionError(format!("task {} reads another dataset than group {group}", t.id)));
             }
-            Some(_) => {}
+            // Its preprocessing changes with its members: taken out, then counted again below.
+            Some(_) => self.count_prep(problem, group, now, -1.0),
             None => {
                 let prep = self.default_prep(problem, &t.stages, procs);
                 if prep.is_empty() {
@@ -322,6 +416,8 @@ impl ClusterState {
         self.live[t.dataset].join(task, problem.pipeline_rank(task), group);
         g.set_stages(problem);
         self.refresh_serving_around(problem, group, &[]);
+        self.count_task(problem, task, now, 1.0);
+        self.count_prep(problem, group, now, 1.0);
         Ok(())
     }
 
@@ -354,6 +450,7 @@ impl ClusterState {
         problem: &Problem,
         group: GroupId,
         shares: &[(usize, f64)],
+        now: Nanos,
     ) -> Result<(), DecisionError> {
         let Some(g) = self.groups.get(&group) else {
             return Err(DecisionError(format!("group {group} is not live")));
@@ -379,7 +476,11 @@ impl ClusterState {
             return Err(DecisionError(format!("group {group}: prep shares sum to 0")));
         }
         let prep = merged.into_iter().filter(|(_, s)| *s > 0.0).map(|(p, s)| (p, s / total)).collect();
+        self.count_prep(problem, group, now, -1.0);
+        let before: Vec<usize> = self.groups[&group].prep.iter().map(|&(p, _)| p).collect();
         self.set_prep(group, prep);
+        self.count_prep(problem, group, now, 1.0);
+        self.settle_emptied(before, now);
         Ok(())
     }
 
@@ -387,28 +488,33 @@ impl ClusterState {
     /// Returns the group id if the group ended.
     pub fn finish(&mut self, problem: &Problem, task: usize, now: Nanos) -> Option<GroupId> {
         let t = &problem.tasks[task];
+        let group = self.tasks[task].group.expect("a running task has a group");
+        self.count_task(problem, task, now, -1.0);
+        self.count_prep(problem, group, now, -1.0);
         let state = &mut self.tasks[task];
         state.status = TaskStatus::Done;
         state.finished_at = Some(now);
         state.steps_done = t.steps as f64;
         state.steps_per_ns = 0.0;
         let procs = state.processors.clone();
-        let group = state.group.expect("a running task has a group");
         self.release(problem, task, &procs);
         let g = self.groups.get_mut(&group).expect("live group");
         g.members.retain(|&m| m != task);
         self.live[t.dataset].leave(task, problem.pipeline_rank(task), group);
         let ended = if g.members.is_empty() {
             let g = self.groups.remove(&group).expect("live group");
-            for (p, _) in g.prep {
+            for &(p, _) in &g.prep {
                 self.processors[p].prep_groups.remove(&group);
             }
+            self.settle_emptied(g.prep.iter().map(|&(p, _)| p), now);
             self.ended_groups.insert(group);
             Some(group)
         } else {
             g.set_stages(problem);
+            self.count_prep(problem, group, now, 1.0);
             None
         };
+        self.settle_emptied(procs.iter().copied(), now);
         self.refresh_serving_around(problem, group, &procs);
         ended
     }
@@ -426,12 +532,19 @@ impl ClusterState {
 
     /// Starts moving a running task: it holds `to` from now on and makes no progress until
     /// `finish_move`.
-    pub fn begin_move(&mut self, problem: &Problem, task: usize, to: &[usize]) -> Result<(), DecisionError> {
+    pub fn begin_move(
+        &mut self,
+        problem: &Problem,
+        task: usize,
+        to: &[usize],
+        now: Nanos,
+    ) -> Result<(), DecisionError> {
         if self.tasks[task].status != TaskStatus::Running {
             return Err(DecisionError(format!("task {} is not running, so it cannot move", problem.tasks[task].id)));
         }
         let from = self.tasks[task].processors.clone();
         self.check_processors(problem, task, to, &from)?;
+        self.count_task(problem, task, now, -1.0);
         self.release(problem, task, &from);
         for &p in to {
             self.hold(problem, task, p);
@@ -443,6 +556,8 @@ impl ClusterState {
         state.processors = to.to_vec();
         state.status = TaskStatus::Migrating;
         state.moves += 1;
+        self.count_task(problem, task, now, 1.0);
+        self.settle_emptied(from, now);
         Ok(())
     }
 

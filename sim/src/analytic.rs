@@ -395,12 +395,8 @@ impl<'a> Analytic<'a> {
                 self.settle_group(*g, now);
                 self.groups.get_mut(g).expect("live").rate = rate;
                 // Re-base the members' steps at the new pace and reschedule them.
-                let members = d.state.groups[g].members.clone();
-                for t in members {
-                    let state = &mut d.state.tasks[t];
-                    state.steps_done = state.steps_at(now);
-                    state.steps_since = now;
-                    state.steps_per_ns = rate / problem.tasks[t].batch_size as f64;
+                d.state.set_group_pace(problem, *g, now, rate);
+                for &t in &d.state.groups[g].members {
                     self.schedule(d, t);
                 }
             }
@@ -416,12 +412,8 @@ impl<'a> Analytic<'a> {
         // Groups that wait make no progress until they run again.
         for g in &dirty {
             if self.groups.get(g).is_some_and(|p| p.waiting) {
-                let members = d.state.groups[g].members.clone();
-                for t in members {
-                    let state = &mut d.state.tasks[t];
-                    state.steps_done = state.steps_at(now);
-                    state.steps_since = now;
-                    state.steps_per_ns = 0.0;
+                d.state.set_group_pace(problem, *g, now, 0.0);
+                for &t in &d.state.groups[g].members {
                     self.due.remove(t);
                 }
             }

@@ -155,12 +155,12 @@ impl<'a> Driver<'a> {
                     applied.started.push(task);
                 }
                 Decision::PlacePrep { group, shares } => {
-                    self.state.place_prep(problem, group, &shares)?;
+                    self.state.place_prep(problem, group, &shares, now)?;
                     self.record_prep(group, now);
                     applied.prep_placed.push(group);
                 }
                 Decision::Move { task, to } => {
-                    self.state.begin_move(problem, task, &to)?;
+                    self.state.begin_move(problem, task, &to, now)?;
                     self.moves += 1;
                     self.record(|| EventRecord::MoveStarted { time, task: task_id(problem, task), to: proc_ids(&to) });
                     self.push(now + problem.migration_ns, External::MoveDone(task));

@@ -308,7 +308,7 @@ pub fn run_with(
                         continue;
                     }
                     steps_done[t] += 1;
-                    d.state.tasks[t].steps_done = steps_done[t] as f64;
+                    d.state.set_steps_done(problem, t, now, steps_done[t] as f64);
                     let task = &problem.tasks[t];
                     if steps_done[t] == task.steps {
                         let applied = leave(&mut d, policy, &mut streams, t, now)?;
