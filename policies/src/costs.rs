@@ -9,15 +9,59 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Costs {
     /// Per class (`None`: cannot run there).
-    values: Vec<Option<f64>>,
+    values: Values,
     /// Each processor's class; `None`: one class per processor.
     class_of: Option<Arc<[usize]>>,
+}
+
+/// The cost of each class: a few inline (a placing round builds two per task, and clusters
+/// have a type or two), more on the heap.
+#[derive(Debug, Clone)]
+enum Values {
+    Inline(usize, [Option<f64>; INLINE]),
+    Heap(Vec<Option<f64>>),
+}
+
+/// Up to how many classes' costs are kept inline.
+const INLINE: usize = 4;
+
+impl PartialEq for Values {
+    fn eq(&self, other: &Values) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Values {
+    fn collect(values: impl ExactSizeIterator<Item = Option<f64>>) -> Values {
+        if values.len() > INLINE {
+            return Values::Heap(values.collect());
+        }
+        let mut inline = [None; INLINE];
+        let len = values.len();
+        for (slot, v) in inline.iter_mut().zip(values) {
+            *slot = v;
+        }
+        Values::Inline(len, inline)
+    }
+
+    fn as_slice(&self) -> &[Option<f64>] {
+        match self {
+            Values::Inline(len, values) => &values[..*len],
+            Values::Heap(values) => values,
+        }
+    }
 }
 
 impl Costs {
     /// Costs of one class of processors each, `class_of[p]` naming processor `p`'s class.
     pub fn per_class(values: Vec<Option<f64>>, class_of: Arc<[usize]>) -> Self {
-        debug_assert!(class_of.iter().all(|&c| c < values.len()));
+        Costs::per_class_from(values.into_iter(), class_of)
+    }
+
+    /// [`Costs::per_class`] from the costs as they come.
+    pub fn per_class_from(values: impl ExactSizeIterator<Item = Option<f64>>, class_of: Arc<[usize]>) -> Self {
+        let values = Values::collect(values);
+        debug_assert!(class_of.iter().all(|&c| c < values.as_slice().len()));
         Costs { values, class_of: Some(class_of) }
     }
 
@@ -33,11 +77,11 @@ impl Costs {
 
     /// The cost of each class.
     pub fn classes(&self) -> &[Option<f64>] {
-        &self.values
+        self.values.as_slice()
     }
 
     pub fn processors(&self) -> usize {
-        self.class_of.as_ref().map_or(self.values.len(), |c| c.len())
+        self.class_of.as_ref().map_or(self.values.as_slice().len(), |c| c.len())
     }
 
     /// The cost on each processor, in order.
@@ -50,13 +94,14 @@ impl Index<usize> for Costs {
     type Output = Option<f64>;
 
     fn index(&self, p: usize) -> &Option<f64> {
-        &self.values[self.class(p)]
+        &self.values.as_slice()[self.class(p)]
     }
 }
 
 impl From<Vec<Option<f64>>> for Costs {
     /// Costs given per processor.
     fn from(values: Vec<Option<f64>>) -> Self {
+        let values = if values.len() <= INLINE { Values::collect(values.into_iter()) } else { Values::Heap(values) };
         Costs { values, class_of: None }
     }
 }

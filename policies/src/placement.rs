@@ -238,6 +238,8 @@ pub struct PlanCache {
     free_open: Vec<f64>,
     /// What list scheduling works in: kept for its buffers.
     lpt: LptBuffers,
+    /// Per planned group and processor class, each member's share of its preprocessing.
+    prep_share: Vec<f64>,
 }
 
 /// How a round places tasks.
@@ -278,7 +280,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt } = cache;
+    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt, prep_share } = cache;
     // Free memory where a new stream may start: what the window and the could-start-now test
     // below read. A task of a new stream needs processors open to it (any processor, unless
     // streams are kept apart: then those that hold no task); a single task may also go where
@@ -426,20 +428,29 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
-    // taken out again below, before the preprocessing itself is spread.
-    let (class_of, reps) = classes.get_or_insert_with(|| processor_classes(problem)).clone();
-    let prep_share: Vec<Vec<f64>> = groups
-        .iter()
-        .map(|g| {
-            let stages = group_stages(problem, g);
-            let units = match balance {
-                Balance::Work => g.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max),
-                Balance::Rate => 1.0,
-            };
-            let cost = problem.stages_ns_on(&stages);
-            reps.iter().map(|&p| cost(p).map_or(0.0, |ns| ns * units / g.len() as f64)).collect()
-        })
-        .collect();
+    // taken out again below, before the preprocessing itself is spread. Per group and class,
+    // in one array.
+    let (class_of, reps) = &*classes.get_or_insert_with(|| processor_classes(problem));
+    let classes_n = reps.len();
+    prep_share.clear();
+    for g in groups.iter() {
+        let stages_s;
+        let by_kind: &[Option<f64>] = match g {
+            [task] => problem.pipeline_prep_s_by_kind(*task),
+            _ => {
+                stages_s = problem.stages_s_by_kind(&group_stages(problem, g));
+                &stages_s
+            }
+        };
+        let units = match balance {
+            Balance::Work => g.iter().map(|&t| problem.tasks[t].samples()).fold(0.0, f64::max),
+            Balance::Rate => 1.0,
+        };
+        let per_group =
+            reps.iter().map(|&p| problem.prep_ns_on(by_kind, p).map_or(0.0, |ns| ns * units / g.len() as f64));
+        prep_share.extend(per_group);
+    }
+    let prep_share: &[f64] = prep_share;
     let items: Vec<Item> = members
         .iter()
         .map(|&(gi, t)| {
@@ -448,24 +459,20 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
                 Balance::Work => task.steps as f64,
                 Balance::Rate => 1.0 / task.batch_size as f64,
             };
-            let share = &prep_share[gi];
-            let cost =
-                reps.iter().enumerate().map(|(c, &p)| view.step_ns(t, p).map(|s| s * units + share[c])).collect();
+            let share = &prep_share[gi * classes_n..(gi + 1) * classes_n];
+            let cost = reps.iter().enumerate().map(|(c, &p)| view.step_ns(t, p).map(|s| s * units + share[c]));
             // In time, whatever is balanced: its steps and its share of preprocessing.
             let prep_time = |c: usize| share[c] * if balance == Balance::Rate { task.samples() } else { 1.0 };
-            let duration = reps
-                .iter()
-                .enumerate()
-                .map(|(c, &p)| view.step_ns(t, p).map(|s| s * task.steps as f64 + prep_time(c)))
-                .collect();
+            let duration =
+                reps.iter().enumerate().map(|(c, &p)| view.step_ns(t, p).map(|s| s * task.steps as f64 + prep_time(c)));
             Item {
                 task: t,
                 gang: task.gang as usize,
-                cost: Costs::per_class(cost, class_of.clone()),
+                cost: Costs::per_class_from(cost, class_of.clone()),
                 memory: task.memory_gb,
                 stream: Some(groups.stream_key(problem, gi, t)),
                 group: Some(gi),
-                duration: Some(Costs::per_class(duration, class_of.clone())),
+                duration: Some(Costs::per_class_from(duration, class_of.clone())),
             }
         })
         .collect();
@@ -476,7 +483,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
-            loads[p] -= prep_share[members[i].0][class_of[p]];
+            loads[p] -= prep_share[members[i].0 * classes_n + class_of[p]];
         }
     }
 

@@ -117,6 +117,9 @@ pub struct Problem {
     /// Per task: the rank of its stage list among the distinct ones, in lexicographic order
     /// (equal pipelines, equal rank), so that sorting by pipeline compares integers.
     pipeline_rank: Vec<u32>,
+    /// Per distinct pipeline (by rank): [`Problem::stages_s_by_kind`] of its stages, which a
+    /// placing round asks of every task it plans.
+    pipeline_prep_s: Vec<Vec<Option<f64>>>,
 }
 
 impl Problem {
@@ -191,6 +194,11 @@ impl Problem {
         self.pipeline_rank[task]
     }
 
+    /// [`Problem::stages_s_by_kind`] of `task`'s whole pipeline.
+    pub fn pipeline_prep_s_by_kind(&self, task: usize) -> &[Option<f64>] {
+        &self.pipeline_prep_s[self.pipeline_rank[task] as usize]
+    }
+
     fn rank_pipelines(&mut self) {
         let mut distinct: Vec<&[usize]> = self.tasks.iter().map(|t| t.stages.as_slice()).collect();
         distinct.sort_unstable();
@@ -200,6 +208,7 @@ impl Problem {
             .iter()
             .map(|t| distinct.binary_search(&t.stages.as_slice()).expect("listed above") as u32)
             .collect();
+        self.pipeline_prep_s = distinct.iter().map(|stages| self.stages_s_by_kind(stages)).collect();
     }
 
     /// Recomputes the cached cheapest costs after estimates changed.
@@ -477,6 +486,7 @@ impl Problem {
             step_min_ns: Vec::new(),
             planning: Vec::new(),
             pipeline_rank: Vec::new(),
+            pipeline_prep_s: Vec::new(),
         };
         problem.refresh_minima();
         problem.rank_pipelines();
