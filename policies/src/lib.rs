@@ -32,6 +32,7 @@ pub mod improve;
 pub mod list_schedule;
 pub mod live;
 pub mod lpt;
+pub mod max_tree;
 pub mod min_idle;
 pub mod min_makespan;
 pub mod multifit;

@@ -299,24 +299,24 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     );
     let free_open: &[f64] = free_open;
     let total_free: f64 = free_open.iter().sum();
-    // A single task needs one processor: the most free memory where it may go decides. (One
-    // pass over the processors for that and for the most free memory anywhere.)
-    let mut most_free = f64::NEG_INFINITY;
-    let mut most_free_single: Option<f64> = None;
-    match serving {
-        None => {
-            most_free = free_memory.iter().copied().fold(most_free, f64::max);
-            most_free_single = free_open.iter().copied().reduce(f64::max);
+    // A single task needs one processor: the most free memory where it may go decides. (The
+    // state keeps both maxima; debug builds check them against a scan.)
+    let most_free = view.state.most_free();
+    let most_free_single = match serving {
+        None => free_open.iter().copied().reduce(f64::max),
+        Some(_) => view.state.most_free_for_self_contained(),
+    };
+    debug_assert_eq!(most_free, free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    debug_assert_eq!(
+        most_free_single,
+        match serving {
+            None => free_open.iter().copied().reduce(f64::max),
+            Some(serving) => (0..nprocs)
+                .filter(|&p| matches!(serving[p], Serving::Nothing | Serving::Stream(SELF_CONTAINED, _)))
+                .map(|p| free_memory[p])
+                .reduce(f64::max),
         }
-        Some(serving) => {
-            for (&free, s) in free_memory.iter().zip(serving) {
-                most_free = most_free.max(free);
-                if matches!(s, Serving::Nothing | Serving::Stream(SELF_CONTAINED, _)) {
-                    most_free_single = Some(most_free_single.map_or(free, |m| m.max(free)));
-                }
-            }
-        }
-    }
+    );
     // The planning window: the oldest pending tasks — a few per processor, and beyond that as
     // many as the free memory could hold — so that a round costs the same however long a queue
     // of tasks that cannot start grows, while a batch that can all start now is planned as one
@@ -398,7 +398,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // assignment are worked out. On a congested cluster that is most rounds: a head of large
     // gangs gathering processors as they free up one by one. (Debug builds work the round out
     // anyway and check that it places nothing.)
-    let mut takers = Takers { view, serving, free_memory, free_open, self_contained: None };
+    let takers = Takers { view, serving, free_memory, free_open, most_free_single };
     // Per planned task, in the order of `members` below: whether it finds takers. The round
     // reads it twice: where none does, it places nothing; and LPT skips looking for room now
     // for a task that finds none (most of a congested round's tasks, which only wait).
@@ -550,8 +550,8 @@ struct Takers<'a> {
     free_memory: &'a [f64],
     /// Free memory of the processors open to every stream.
     free_open: &'a [f64],
-    /// The processors serving self-contained tasks, found when first asked for.
-    self_contained: Option<Vec<usize>>,
+    /// The most free memory where a self-contained task may go.
+    most_free_single: Option<f64>,
 }
 
 impl Takers<'_> {
@@ -564,22 +564,22 @@ impl Takers<'_> {
     }
 
     /// Whether `task`, reading stream key `key`, finds as many takers as its gang.
-    fn enough(&mut self, task: usize, key: GroupId) -> bool {
+    fn enough(&self, task: usize, key: GroupId) -> bool {
         let t = &self.view.problem.tasks[task];
         let (gang, memory) = (t.gang as usize, t.memory_gb);
         let (free_memory, free_open) = (self.free_memory, self.free_open);
+        if key == SELF_CONTAINED {
+            // A single task, which may go to any processor open to it or holding only
+            // self-contained tasks: the most free memory among those decides.
+            debug_assert_eq!(gang, 1);
+            return self.most_free_single.is_some_and(|f| f + 1e-9 >= memory);
+        }
         if has_room(free_open.iter().copied(), gang, memory) {
             return true;
         }
         // The processors serving its stream (never open ones, so none counts twice).
         let group_procs: Vec<usize>;
-        let own: &[usize] = if key == SELF_CONTAINED {
-            if self.self_contained.is_none() {
-                let procs = (0..free_memory.len()).filter(|&p| self.stream_of(p) == Some(SELF_CONTAINED)).collect();
-                self.self_contained = Some(procs);
-            }
-            self.self_contained.as_deref().expect("found above")
-        } else if let Some(group) = self.view.state.groups.get(&key) {
+        let own: &[usize] = if let Some(group) = self.view.state.groups.get(&key) {
             // A processor serves a live stream only if it holds one of its members.
             let state = &self.view.state;
             let mut procs: Vec<usize> =

@@ -6,7 +6,8 @@ use crate::backlog::Backlog;
 use crate::event::GroupId;
 use crate::fixed_sum::FixedSum;
 use crate::live::LiveStreams;
-use crate::room::{stream_key, Serving};
+use crate::max_tree::MaxTree;
+use crate::room::{stream_key, Serving, SELF_CONTAINED};
 use coprep_traces::planner::group_stages;
 use coprep_traces::{Nanos, Problem};
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,11 +121,15 @@ pub struct ClusterState {
     /// Each processor's backlog (estimated remaining work), kept as tasks start, finish, move
     /// and change pace: every planning round reads it for every processor.
     backlog: Vec<Backlog>,
+    /// The most free memory on any processor, and on any that a self-contained task may join
+    /// (holding nothing, or only self-contained tasks): every planning round reads both.
+    most_free: MaxTree,
+    most_free_single: MaxTree,
 }
 
 impl ClusterState {
     pub fn new(problem: &Problem) -> Self {
-        ClusterState {
+        let mut state = ClusterState {
             tasks: vec![
                 TaskState {
                     status: TaskStatus::Future,
@@ -150,7 +155,32 @@ impl ClusterState {
             live: vec![LiveStreams::default(); problem.datasets.len()],
             free_memory: problem.processors.iter().map(|p| p.memory_gb).collect(),
             backlog: vec![Backlog::default(); problem.processors.len()],
+            most_free: MaxTree::new(problem.processors.len()),
+            most_free_single: MaxTree::new(problem.processors.len()),
+        };
+        for p in 0..problem.processors.len() {
+            state.refresh_most_free(p);
         }
+        state
+    }
+
+    /// The most free memory on any processor (minus infinity with none).
+    pub fn most_free(&self) -> f64 {
+        self.most_free.max()
+    }
+
+    /// The most free memory on a processor that a self-contained task may join (one that
+    /// holds nothing or only self-contained tasks; see `room::stream_key`), if any.
+    pub fn most_free_for_self_contained(&self) -> Option<f64> {
+        Some(self.most_free_single.max()).filter(|&m| m > f64::NEG_INFINITY)
+    }
+
+    /// Brings processor `p`'s entries of the most-free-memory trees up to date.
+    fn refresh_most_free(&mut self, p: usize) {
+        let free = self.free_memory[p];
+        self.most_free.set(p, free);
+        let single = matches!(self.serving[p], Serving::Nothing | Serving::Stream(SELF_CONTAINED, _));
+        self.most_free_single.set(p, if single { free } else { f64::NEG_INFINITY });
     }
 
     /// Processor `p`'s estimated remaining work at `now` (nanoseconds of its time): its tasks'
@@ -278,6 +308,7 @@ impl ClusterState {
     fn refresh_serving(&mut self, problem: &Problem, p: usize) {
         let key = |t: usize| self.stream_key_of(problem, t);
         self.serving[p] = self.processors[p].tasks.iter().fold(Serving::Nothing, |s, &t| s.with(key(t)));
+        self.refresh_most_free(p);
     }
 
     /// Works out again what `procs` and the processors of `group`'s members serve: a task's
@@ -300,6 +331,7 @@ impl ClusterState {
         self.processors[p].memory_used += problem.tasks[task].memory_gb;
         self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
         self.idle.remove(&p);
+        self.refresh_most_free(p);
     }
 
     /// An id no group has had: the first of a run of fresh ids for a policy to use.
@@ -527,6 +559,7 @@ impl ClusterState {
             if self.processors[p].tasks.is_empty() {
                 self.idle.insert(p);
             }
+            self.refresh_most_free(p);
         }
     }
 
