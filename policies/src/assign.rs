@@ -58,8 +58,9 @@ impl Item {
 pub struct Reservation<'a> {
     pub frees_in: &'a [f64],
     pub capacity: &'a [f64],
-    /// Every processor, by when it frees up (ties by index): see [`FreeOrder`].
-    pub by_frees: &'a [usize],
+    /// Every processor, by when it frees up (ties by index), one list per class: see
+    /// [`FreeOrder`].
+    pub by_frees: &'a FreeOrder,
     /// Per item, whether enough processors could take it now (false: too few have
     /// room for it, before anything is placed). Placing and reserving only take processors,
     /// so an item that cannot start now never can in the round, and LPT looks no further than
@@ -67,55 +68,82 @@ pub struct Reservation<'a> {
     pub may_start: &'a [bool],
 }
 
-/// Every processor by when it frees up, ties by index, kept between rounds: handed the last
-/// round's order, which time and a few starts and finishes barely disturb, an insertion sort
-/// costs about one pass plus the shifts of the processors that moved; past a budget of shifts
-/// (a first round, a reshuffle) it sorts outright. Every round needs the order.
+/// Every processor by when it frees up, ties by index, one list per class of identical
+/// processors (what list scheduling reads), kept between rounds: handed the last round's
+/// order, which time and a few starts and finishes barely disturb, an insertion sort costs
+/// about one pass plus the shifts of the processors that moved; past a budget of shifts (a
+/// first round, a reshuffle) it sorts outright. Every round needs the order.
 #[derive(Debug, Default)]
 pub struct FreeOrder {
-    /// (when it frees up as an ordered key, processor), in last round's order.
-    keyed: Vec<(i64, usize)>,
-    procs: Vec<usize>,
+    /// Per class: (when it frees up as an ordered key, processor), in order.
+    classes: Vec<Vec<(i64, usize)>>,
+    /// The class of each processor the lists were laid out by.
+    class_of: Vec<usize>,
 }
 
 impl FreeOrder {
-    /// An order to sort from (the tests' way to start from any order).
+    /// An order to sort from, of one class (the tests' way to start from any order).
     #[cfg(test)]
     fn starting_from(procs: Vec<usize>) -> FreeOrder {
-        FreeOrder { keyed: procs.iter().map(|&p| (0, p)).collect(), procs }
+        let class_of = vec![0; procs.len()];
+        FreeOrder { classes: vec![procs.iter().map(|&p| (0, p)).collect()], class_of }
     }
 
-    /// Sorts the processors by `frees_in` (one value per processor) and returns them in order.
-    pub fn sort(&mut self, frees_in: &[f64]) -> &[usize] {
-        if self.keyed.len() != frees_in.len() {
-            self.keyed.clear();
-            self.keyed.extend((0..frees_in.len()).map(|p| (0, p)));
-        }
-        for entry in &mut self.keyed {
-            entry.0 = order_key(frees_in[entry.1]);
-        }
-        let keyed = &mut self.keyed;
-        let mut budget = 8 * keyed.len();
-        for i in 1..keyed.len() {
-            let x = keyed[i];
-            if keyed[i - 1] <= x {
-                continue;
-            }
-            let mut j = i;
-            while j > 0 && keyed[j - 1] > x {
-                keyed[j] = keyed[j - 1];
-                j -= 1;
-            }
-            keyed[j] = x;
-            budget = budget.saturating_sub(i - j);
-            if budget == 0 {
-                keyed.sort_unstable();
-                break;
+    /// Sorts each class's processors (`class_of[p]` naming processor `p`'s, of `classes`) by
+    /// `frees_in` (one value per processor).
+    pub fn sort(&mut self, frees_in: &[f64], class_of: &[usize], classes: usize) {
+        if self.classes.len() != classes || self.class_of != class_of {
+            self.class_of = class_of.to_vec();
+            self.classes = vec![Vec::new(); classes];
+            for (p, &c) in class_of.iter().enumerate() {
+                self.classes[c].push((0, p));
             }
         }
-        self.procs.clear();
-        self.procs.extend(keyed.iter().map(|e| e.1));
-        &self.procs
+        for keyed in &mut self.classes {
+            for entry in keyed.iter_mut() {
+                entry.0 = order_key(frees_in[entry.1]);
+            }
+            let mut budget = 8 * keyed.len();
+            for i in 1..keyed.len() {
+                let x = keyed[i];
+                if keyed[i - 1] <= x {
+                    continue;
+                }
+                let mut j = i;
+                while j > 0 && keyed[j - 1] > x {
+                    keyed[j] = keyed[j - 1];
+                    j -= 1;
+                }
+                keyed[j] = x;
+                budget = budget.saturating_sub(i - j);
+                if budget == 0 {
+                    keyed.sort_unstable();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Class `c`'s processors in order, each with its ordered key.
+    pub fn class(&self, c: usize) -> &[(i64, usize)] {
+        self.classes.get(c).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many classes it orders.
+    pub fn classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// Every processor in order (ties by index): the classes' lists merged.
+    pub fn merged(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut at = vec![0; self.classes.len()];
+        std::iter::from_fn(move || {
+            let c = (0..self.classes.len())
+                .filter(|&c| at[c] < self.classes[c].len())
+                .min_by_key(|&c| self.classes[c][at[c]])?;
+            at[c] += 1;
+            Some(self.classes[c][at[c] - 1].1)
+        })
     }
 }
 
@@ -268,12 +296,24 @@ pub(crate) mod tests {
             let reversed: Vec<usize> = expected.iter().rev().copied().collect();
             for start in [Vec::new(), expected.clone(), near, reversed] {
                 let mut order = if start.is_empty() { FreeOrder::default() } else { FreeOrder::starting_from(start) };
-                assert_eq!(order.sort(&frees), expected);
+                let one_class = vec![0; m];
+                order.sort(&frees, &one_class, 1);
+                assert_eq!(order.merged().collect::<Vec<_>>(), expected);
                 // And again from its own answer, after the values move.
                 let moved: Vec<f64> = frees.iter().map(|f| f + rng.random_range(0..3) as f64).collect();
                 let mut again: Vec<usize> = (0..m).collect();
                 again.sort_by(|&a, &b| moved[a].total_cmp(&moved[b]).then(a.cmp(&b)));
-                assert_eq!(order.sort(&moved), again);
+                order.sort(&moved, &one_class, 1);
+                assert_eq!(order.merged().collect::<Vec<_>>(), again);
+                // In classes, each in order, merging to the whole order.
+                let class_of: Vec<usize> = (0..m).map(|p| p % 3).collect();
+                let mut classed = FreeOrder::default();
+                classed.sort(&moved, &class_of, 3);
+                for c in 0..3 {
+                    let in_class: Vec<usize> = again.iter().copied().filter(|&p| class_of[p] == c).collect();
+                    assert_eq!(classed.class(c).iter().map(|e| e.1).collect::<Vec<_>>(), in_class);
+                }
+                assert_eq!(classed.merged().collect::<Vec<_>>(), again);
             }
         }
     }

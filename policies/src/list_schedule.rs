@@ -143,7 +143,7 @@ pub fn lpt_in(
         if candidates.len() < gang {
             if let Some(r) = reserving.take() {
                 // The first it could ever run on, by when they free up.
-                let able = r.by_frees.iter().copied();
+                let able = r.by_frees.merged();
                 let able = able.filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory);
                 for p in able.take(gang) {
                     lists.reserve(p, loads);
@@ -294,7 +294,13 @@ impl Lists {
         self.set_classes(first, m, classes);
         let smallest = items.iter().map(|it| it.memory).fold(f64::INFINITY, f64::min);
         let by_frees = reservation.map(|r| {
-            debug_assert!(r.by_frees.len() == m && r.by_frees.is_sorted_by_key(|&p| (order_key(r.frees_in[p]), p)));
+            debug_assert!((0..classes).all(|c| r
+                .by_frees
+                .class(c)
+                .iter()
+                .all(|&(k, p)| k == order_key(r.frees_in[p]))));
+            debug_assert!((0..classes).all(|c| r.by_frees.class(c).is_sorted()));
+            debug_assert_eq!(r.by_frees.classes(), classes);
             r.by_frees
         });
         // Where the balance is when processors free up, lists by load are lists by free-up.
@@ -341,7 +347,8 @@ impl Lists {
             }
         };
         match by_frees {
-            Some(order) => order.iter().for_each(|&p| lay_out(p)),
+            // Class by class: each class's lists come out in its order.
+            Some(order) => (0..classes).for_each(|c| order.class(c).iter().for_each(|&(_, p)| lay_out(p))),
             None => (0..m).for_each(lay_out),
         }
         for list in &mut self.by_load {

@@ -478,7 +478,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
-    let by_frees = by_frees.sort(&frees_in);
+    by_frees.sort(&frees_in, class_of, classes_n);
+    let by_frees: &FreeOrder = by_frees;
     let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees, may_start: &taken };
     let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
