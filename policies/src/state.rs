@@ -52,8 +52,6 @@ pub struct GroupState {
     pub dataset: usize,
     /// Consumers still running (or migrating), in the order they joined.
     pub members: Vec<usize>,
-    /// Every task that ever read from this group.
-    pub all_members: Vec<usize>,
     /// Stages of the distinct prefix-tree nodes of the current members: one sample's preprocessing.
     pub stages: Vec<usize>,
     /// Seconds to preprocess one sample of `stages` per processor type at unit speed, kept
@@ -68,8 +66,18 @@ pub struct GroupState {
 impl GroupState {
     /// Recomputes the stages (and their cost) of the current members.
     fn set_stages(&mut self, problem: &Problem) {
-        self.stages = group_stages(problem, &self.members);
-        self.prep_s_by_kind = problem.stages_s_by_kind(&self.stages);
+        match self.members[..] {
+            // A group of one preprocesses its member's pipeline, whose cost the workload keeps.
+            [task] => {
+                self.stages.clone_from(&problem.tasks[task].stages);
+                self.prep_s_by_kind.clear();
+                self.prep_s_by_kind.extend_from_slice(problem.pipeline_prep_s_by_kind(task));
+            }
+            _ => {
+                self.stages = group_stages(problem, &self.members);
+                self.prep_s_by_kind = problem.stages_s_by_kind(&self.stages);
+            }
+        }
     }
 
     /// Estimated nanoseconds to preprocess one of its samples on `proc`
@@ -102,8 +110,10 @@ pub struct ClusterState {
     pub pending: BTreeSet<(Nanos, usize)>,
     /// The memory the pending tasks claim (GB; each its memory times its gang).
     pending_claim: FixedSum,
-    /// Ids of groups that have ended (never reused).
-    pub ended_groups: BTreeSet<GroupId>,
+    /// Which group ids have ended (never reused), a bit per id below `next_group`.
+    ended_groups: Vec<u64>,
+    /// Scratch for the processors whose service changes.
+    scratch: Vec<usize>,
     next_group: GroupId,
     /// The processors that hold no task, kept as tasks come and go: policies ask for them on
     /// most events, and a scan of every processor per event was a fifth of `fifo`'s run.
@@ -148,7 +158,8 @@ impl ClusterState {
             processors: vec![ProcState::default(); problem.processors.len()],
             pending: BTreeSet::new(),
             pending_claim: FixedSum::default(),
-            ended_groups: BTreeSet::new(),
+            ended_groups: Vec::new(),
+            scratch: Vec::new(),
             next_group: 0,
             idle: (0..problem.processors.len()).collect(),
             serving: vec![Serving::Nothing; problem.processors.len()],
@@ -311,18 +322,24 @@ impl ClusterState {
         self.refresh_most_free(p);
     }
 
-    /// Works out again what `procs` and the processors of `group`'s members serve: a task's
-    /// stream key depends on how many members its group has.
-    fn refresh_serving_around(&mut self, problem: &Problem, group: GroupId, procs: &[usize]) {
-        let mut touched = procs.to_vec();
+    /// Works out again what `procs` serve, and the processors of `group`'s members where its
+    /// member count crossed between one and more (`before` to now): a single task's stream key
+    /// depends on whether its stream feeds it alone (see [`stream_key`]).
+    fn refresh_serving_around(&mut self, problem: &Problem, group: GroupId, procs: &[usize], before: usize) {
+        let mut touched = std::mem::take(&mut self.scratch);
+        touched.clear();
+        touched.extend_from_slice(procs);
         if let Some(g) = self.groups.get(&group) {
-            touched.extend(g.members.iter().flat_map(|&t| self.tasks[t].processors.iter()));
+            if (before <= 1) != (g.members.len() <= 1) {
+                touched.extend(g.members.iter().flat_map(|&t| self.tasks[t].processors.iter()));
+            }
         }
         touched.sort_unstable();
         touched.dedup();
-        for p in touched {
+        for &p in &touched {
             self.refresh_serving(problem, p);
         }
+        self.scratch = touched;
     }
 
     /// Puts `task` on processor `p`.
@@ -332,6 +349,20 @@ impl ClusterState {
         self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
         self.idle.remove(&p);
         self.refresh_most_free(p);
+    }
+
+    /// Whether group `group` has ended.
+    pub fn has_ended(&self, group: GroupId) -> bool {
+        let (word, bit) = ((group / 64) as usize, group % 64);
+        self.ended_groups.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    fn mark_ended(&mut self, group: GroupId) {
+        let (word, bit) = ((group / 64) as usize, group % 64);
+        if self.ended_groups.len() <= word {
+            self.ended_groups.resize(word + 1, 0);
+        }
+        self.ended_groups[word] |= 1 << bit;
     }
 
     /// An id no group has had: the first of a run of fresh ids for a policy to use.
@@ -364,8 +395,7 @@ impl ClusterState {
         if procs.len() != t.gang as usize {
             return Err(DecisionError(format!("task {} needs {} processors, got {}", t.id, t.gang, procs.len())));
         }
-        let distinct: BTreeSet<_> = procs.iter().collect();
-        if distinct.len() != procs.len() {
+        if procs.iter().enumerate().any(|(i, p)| procs[..i].contains(p)) {
             return Err(DecisionError(format!("task {}: a processor is named twice in {procs:?}", t.id)));
         }
         for &p in procs {
@@ -400,8 +430,17 @@ impl ClusterState {
             return Err(DecisionError(format!("task {} is not pending", t.id)));
         }
         self.check_processors(problem, task, procs, &[])?;
-        if self.ended_groups.contains(&group) {
+        if self.has_ended(group) {
             return Err(DecisionError(format!("group {group} has ended")));
+        }
+        // Fresh ids count up from `fresh_group_id` as groups open: an id far beyond any that
+        // could be fresh is a policy's error (and would cost a bit of `ended_groups` each).
+        let limit = self.next_group.saturating_add(problem.tasks.len() as GroupId);
+        if group >= limit && !self.groups.contains_key(&group) {
+            return Err(DecisionError(format!(
+                "group {group} is neither live nor fresh (fresh ids start at {})",
+                self.next_group
+            )));
         }
         match self.groups.get(&group) {
             Some(g) if g.dataset != t.dataset => {
@@ -420,7 +459,6 @@ impl ClusterState {
                         id: group,
                         dataset: t.dataset,
                         members: Vec::new(),
-                        all_members: Vec::new(),
                         stages: Vec::new(),
                         prep_s_by_kind: Vec::new(),
                         prep: Vec::new(),
@@ -444,10 +482,10 @@ impl ClusterState {
         }
         let g = self.groups.get_mut(&group).expect("inserted above");
         g.members.push(task);
-        g.all_members.push(task);
         self.live[t.dataset].join(task, problem.pipeline_rank(task), group);
         g.set_stages(problem);
-        self.refresh_serving_around(problem, group, &[]);
+        let before = g.members.len() - 1;
+        self.refresh_serving_around(problem, group, procs, before);
         self.count_task(problem, task, now, 1.0);
         self.count_prep(problem, group, now, 1.0);
         Ok(())
@@ -531,6 +569,7 @@ impl ClusterState {
         let procs = state.processors.clone();
         self.release(problem, task, &procs);
         let g = self.groups.get_mut(&group).expect("live group");
+        let members_before = g.members.len();
         g.members.retain(|&m| m != task);
         self.live[t.dataset].leave(task, problem.pipeline_rank(task), group);
         let ended = if g.members.is_empty() {
@@ -539,7 +578,7 @@ impl ClusterState {
                 self.processors[p].prep_groups.remove(&group);
             }
             self.settle_emptied(g.prep.iter().map(|&(p, _)| p), now);
-            self.ended_groups.insert(group);
+            self.mark_ended(group);
             Some(group)
         } else {
             g.set_stages(problem);
@@ -547,7 +586,7 @@ impl ClusterState {
             None
         };
         self.settle_emptied(procs.iter().copied(), now);
-        self.refresh_serving_around(problem, group, &procs);
+        self.refresh_serving_around(problem, group, &procs, members_before);
         ended
     }
 
