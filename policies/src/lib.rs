@@ -43,7 +43,9 @@ pub mod reestimate;
 pub mod room;
 pub mod spec;
 pub mod state;
+pub mod takers;
 pub mod view;
+pub mod window;
 
 pub use event::{Decision, Event, GroupId};
 pub use policy::Policy;

@@ -13,7 +13,9 @@ use crate::improve::improve;
 use crate::list_schedule::{lpt_in, LptBuffers};
 use crate::live::{live_streams_from_groups, Fingerprint};
 use crate::multifit::multifit;
-use crate::room::{serving_from_groups, Colocate, Room, Serving, SELF_CONTAINED};
+use crate::room::{Colocate, Room};
+use crate::takers::finds_takers;
+use crate::window::{plan_window, window_len, OpenRoom};
 use crate::view::View;
 use coprep_traces::planner::{group_stages, resolve_cap, Cap, CapSearch};
 use coprep_traces::Problem;
@@ -36,18 +38,6 @@ pub fn may_place(event: &Event, view: &View) -> bool {
     matches!(event, Event::TaskArrived { .. } | Event::TaskFinished { .. } | Event::MoveFinished { .. })
         && !arrival_cannot_start(event, view)
 }
-
-/// How many of the oldest pending tasks a round plans at least, given how many processors are
-/// open to a new stream: a few per such processor, and at least `WINDOW_FLOOR`. (Beyond that,
-/// as many as the free memory of those processors could hold.)
-fn window_len(open_processors: usize) -> usize {
-    (4 * open_processors).max(WINDOW_FLOOR)
-}
-
-/// The smallest planning window (see [`window_len`]). A longer one schedules worse online, not
-/// better: on ten seeded benchmark workloads (3,000 tasks on 64 and on 256 GPUs) min-makespan
-/// finished 5.9% sooner on average with 16 than with 64, and a round costs a quarter as much.
-const WINDOW_FLOOR: usize = 16;
 
 /// Estimated per-sample pace of every processor: its consumers' compute per sample and its
 /// shares of preprocessing per sample.
@@ -238,6 +228,8 @@ pub struct PlanCache {
     free_open: Vec<f64>,
     /// What list scheduling works in: kept for its buffers.
     lpt: LptBuffers,
+    /// The tasks a round plans.
+    planned: Vec<usize>,
     /// Per planned group and processor class, each member's share of its preprocessing.
     prep_share: Vec<f64>,
 }
@@ -253,11 +245,6 @@ pub struct Placing {
     pub colocate: Colocate,
 }
 
-/// Whether at least `n` of the processors whose free memory `free` lists have `memory` free.
-fn has_room(free: impl Iterator<Item = f64>, n: usize, memory: f64) -> bool {
-    free.filter(|&f| f + 1e-9 >= memory).take(n).count() >= n
-}
-
 /// Decisions that start every pending task that fits now.
 pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<Decision> {
     let Placing { cap, improve: improve_rounds, balance, colocate } = how;
@@ -266,113 +253,23 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let free_memory = view.state.free_memory();
-    // Which stream each processor serves, where streams are kept apart. (Debug builds check
-    // what the state keeps against the live groups.)
-    let serving = match colocate {
-        Colocate::Any => None,
-        Colocate::Stream => Some(view.state.serving()),
-    };
-    debug_assert!(serving.is_none_or(|s| s == serving_from_groups(view)), "serving kept wrong");
-    // Live streams per dataset: who a newcomer may join.
+    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt, prep_share, planned } = cache;
+    let open = OpenRoom::of(view, colocate, free_open);
+    if !plan_window(view, &open, colocate, planned) {
+        return Vec::new();
+    }
+    let pending: &[usize] = planned;
+    // One group size per dataset for this round, resolved over the live consumers and the
+    // pending tasks together, so that newcomers may join a live stream the way the planner
+    // would have grouped them had they come together. (Debug builds check the live streams the
+    // state keeps against the live groups.)
     debug_assert!(
         view.state.all_live_streams() == live_streams_from_groups(view.state, problem),
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt, prep_share } = cache;
-    // Free memory where a new stream may start: what the window and the could-start-now test
-    // below read. A task of a new stream needs processors open to it (any processor, unless
-    // streams are kept apart: then those that hold no task); a single task may also go where
-    // only self-contained tasks run; and where streams are kept apart, a task may join the
-    // processors of a live stream of its dataset. In processor order, as the window's memory
-    // test has always summed it.
-    free_open.clear();
-    match colocate {
-        Colocate::Any => free_open.extend_from_slice(free_memory),
-        Colocate::Stream => free_open.extend(view.state.idle_processors().map(|p| free_memory[p])),
-    }
-    debug_assert!(
-        colocate == Colocate::Any
-            || free_open.len() == (0..nprocs).filter(|&p| serving.is_some_and(|s| s[p] == Serving::Nothing)).count(),
-        "the processors open to a new stream are those that hold no task"
-    );
-    let free_open: &[f64] = free_open;
-    let total_free: f64 = free_open.iter().sum();
-    // A single task needs one processor: the most free memory where it may go decides. (The
-    // state keeps both maxima; debug builds check them against a scan.)
-    let most_free = view.state.most_free();
-    let most_free_single = match serving {
-        None => free_open.iter().copied().reduce(f64::max),
-        Some(_) => view.state.most_free_for_self_contained(),
-    };
-    debug_assert_eq!(most_free, free_memory.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-    debug_assert_eq!(
-        most_free_single,
-        match serving {
-            None => free_open.iter().copied().reduce(f64::max),
-            Some(serving) => (0..nprocs)
-                .filter(|&p| matches!(serving[p], Serving::Nothing | Serving::Stream(SELF_CONTAINED, _)))
-                .map(|p| free_memory[p])
-                .reduce(f64::max),
-        }
-    );
-    // The planning window: the oldest pending tasks — a few per processor, and beyond that as
-    // many as the free memory could hold — so that a round costs the same however long a queue
-    // of tasks that cannot start grows, while a batch that can all start now is planned as one
-    // (no task waits behind it for ever: the window always holds the oldest).
-    // New streams start only on the processors open to them (all of them, unless streams are
-    // kept apart), so the window scales with those: where streams are kept apart, a round that
-    // frees one processor plans a few tasks, not a few per processor of the cluster.
-    let window = window_len(free_open.len());
-    let mut claimed = 0.0;
-    let pending = view
-        .pending()
-        .enumerate()
-        .take_while(|&(k, t)| {
-            claimed += problem.tasks[t].memory_claim_gb();
-            k < window || claimed <= total_free + 1e-9
-        })
-        .map(|(_, t)| t)
-        .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9);
-    // Where streams are kept apart, a task may also join the processors of a live stream of its
-    // dataset (a processor counted once per member it holds).
-    let free_to_join = |dataset: usize| {
-        let members = if colocate == Colocate::Stream { live(dataset).consumers.as_slice() } else { &[] };
-        members.iter().flat_map(|&(_, t)| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
-    };
-    // Only tasks that could start now are planned (each alone fits the free memory of enough
-    // processors), and the oldest that could not, which keeps a reservation: in a congested
-    // cluster the rest cannot start whatever the plan, and planning them would cost a scan of
-    // every processor each.
-    let mut head_kept = false;
-    let mut any_fits = false;
-    let mut planned = Vec::with_capacity(window);
-    for t in pending {
-        let task = &problem.tasks[t];
-        let (gang, memory) = (task.gang as usize, task.memory_gb);
-        let fits_new = match gang {
-            1 => most_free_single.is_some_and(|f| f + 1e-9 >= memory),
-            _ => has_room(free_open.iter().copied(), gang, memory),
-        };
-        let fits = fits_new || has_room(free_to_join(task.dataset), gang, memory);
-        any_fits |= fits;
-        if fits || !head_kept {
-            head_kept |= !fits;
-            planned.push(t);
-        }
-    }
-    let pending = planned;
-    // With nothing that could start, the round would only renew the head's reservation, which
-    // binds nothing when nothing else is placed.
-    if !any_fits {
-        return Vec::new();
-    }
-    // One group size per dataset for this round, resolved over the live consumers and the
-    // pending tasks together, so that newcomers may join a live stream the way the planner
-    // would have grouped them had they come together.
     caps.resize(problem.datasets.len(), None);
-    groups.form(problem, &pending, |dataset, members| match cap {
+    groups.form(problem, pending, |dataset, members| match cap {
         Cap::Auto => {
             let print = live(dataset).print.plus(Fingerprint::of(members));
             match caps[dataset] {
@@ -393,25 +290,19 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     });
     groups.number(view);
     let groups: &RoundGroups = groups;
-    // A round in which no planned task has processors enough that would take it now places
-    // nothing (see [`Takers`]), so its answer is known before the loads, the items and the
-    // assignment are worked out. On a congested cluster that is most rounds: a head of large
-    // gangs gathering processors as they free up one by one. (Debug builds work the round out
-    // anyway and check that it places nothing.)
-    let takers = Takers { view, serving, free_memory, free_open, most_free_single };
-    // Per planned task, in the order of `members` below: whether it finds takers. The round
-    // reads it twice: where none does, it places nothing; and LPT skips looking for room now
-    // for a task that finds none (most of a congested round's tasks, which only wait).
+    // Per planned task, in group order: whether it finds takers (see `takers`). Where none
+    // does, the round places nothing (debug builds work it out anyway and check that); and
+    // LPT skips looking for room now for a task that finds none (most of a congested round's
+    // tasks, which only wait).
     let mut taken = Vec::with_capacity(pending.len());
     for (gi, g) in groups.iter().enumerate() {
-        for &t in g {
-            taken.push(takers.enough(t, groups.stream_key(problem, gi, t)));
-        }
+        taken.extend(g.iter().map(|&t| finds_takers(view, &open, t, groups.stream_key(problem, gi, t))));
     }
     let none_taken = !taken.contains(&true);
     if none_taken && !cfg!(debug_assertions) {
         return Vec::new();
     }
+    let OpenRoom { free_memory, serving, .. } = open;
     let mut room = match serving {
         None => Room::memory_only(free_memory.to_vec()),
         Some(serving) => Room::one_stream_each(free_memory.to_vec(), serving.to_vec()),
@@ -538,63 +429,6 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     debug_assert!(!none_taken || decisions.is_empty(), "a round without takers started {decisions:?}");
     decisions
-}
-
-/// The processors that would take a task now, before anything else in the round is placed:
-/// those open to every stream and those serving its stream, with its memory free. LPT places a
-/// task on no others (reservations and other tasks' placements only remove processors), so
-/// where no planned task finds as many as its gang, LPT places nothing and nothing else runs.
-struct Takers<'a> {
-    view: &'a View<'a>,
-    /// Which stream each processor serves (`None`: anything may share a processor).
-    serving: Option<&'a [Serving]>,
-    free_memory: &'a [f64],
-    /// Free memory of the processors open to every stream.
-    free_open: &'a [f64],
-    /// The most free memory where a self-contained task may go.
-    most_free_single: Option<f64>,
-}
-
-impl Takers<'_> {
-    /// The one stream processor `p` serves, if it serves exactly one (see [`Room::stream_of`]).
-    fn stream_of(&self, p: usize) -> Option<GroupId> {
-        match self.serving?[p] {
-            Serving::Stream(s, _) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Whether `task`, reading stream key `key`, finds as many takers as its gang.
-    fn enough(&self, task: usize, key: GroupId) -> bool {
-        let t = &self.view.problem.tasks[task];
-        let (gang, memory) = (t.gang as usize, t.memory_gb);
-        let (free_memory, free_open) = (self.free_memory, self.free_open);
-        if key == SELF_CONTAINED {
-            // A single task, which may go to any processor open to it or holding only
-            // self-contained tasks: the most free memory among those decides.
-            debug_assert_eq!(gang, 1);
-            return self.most_free_single.is_some_and(|f| f + 1e-9 >= memory);
-        }
-        if has_room(free_open.iter().copied(), gang, memory) {
-            return true;
-        }
-        // The processors serving its stream (never open ones, so none counts twice).
-        let group_procs: Vec<usize>;
-        let own: &[usize] = if let Some(group) = self.view.state.groups.get(&key) {
-            // A processor serves a live stream only if it holds one of its members.
-            let state = &self.view.state;
-            let mut procs: Vec<usize> =
-                group.members.iter().flat_map(|&m| state.tasks[m].processors.iter().copied()).collect();
-            procs.sort_unstable();
-            procs.dedup();
-            group_procs = procs;
-            &group_procs
-        } else {
-            &[] // a new stream: no processor serves it yet
-        };
-        let own_free = own.iter().filter(|&&p| self.stream_of(p) == Some(key)).map(|&p| free_memory[p]);
-        has_room(free_open.iter().copied().chain(own_free), gang, memory)
-    }
 }
 
 /// Groups processors that cost the same for everything (same type, speeds and memory): each
