@@ -10,7 +10,7 @@
 
 use crate::assign::{order_key, smallest_k, Item, Reservation};
 use crate::event::GroupId;
-use crate::room::{Room, Serving};
+use crate::room::{Room, Serving, SELF_CONTAINED};
 use std::cmp::Reverse;
 
 /// How much sooner a task must finish by waiting for busy processors, rather than starting on
@@ -106,8 +106,7 @@ pub fn lpt_in(
                     lists.open_frees.first_live(c, gang, eligible, |p| now.push((r.frees_in[p] + d, p)));
                     // Its own stream's processors, soonest first: those that could be among the
                     // gang soonest (see [`first_with_ties`]).
-                    let own = lists.own_frees(item.stream, c);
-                    first_with_ties(own, gang, fits, |p| r.frees_in[p] + d, now);
+                    lists.own(item.stream, c, Order::Frees).with_ties(gang, fits, |p| r.frees_in[p] + d, now);
                 }
                 let joined = lists.joined_to(item.stream).filter(|&p| fits(p));
                 now.extend(joined.filter_map(|p| Some((r.frees_in[p] + duration[p]?, p))));
@@ -133,9 +132,8 @@ pub fn lpt_in(
             let Some(cost) = *cost else { continue };
             let eligible = lists.by_load[c].iter().map(|&(_, p)| p).filter(|&p| fits(p));
             candidates.extend(eligible.take(gang).map(|p| (loads[p] + cost, p)));
-            let own = lists.own_by_load(item.stream, c);
             let untouched = |p: usize| !lists.touched[p] && fits(p);
-            first_with_ties(own, gang, untouched, |p| loads[p] + cost, candidates);
+            lists.own(item.stream, c, Order::Load).with_ties(gang, untouched, |p| loads[p] + cost, candidates);
         }
         let changed = lists.changed_serving(item.stream).filter(|&p| fits(p));
         candidates.extend(changed.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
@@ -250,8 +248,10 @@ fn first_with_ties(
 /// Processors without room for the smallest item never take one (free memory only shrinks
 /// here), so the lists that look for room now leave them out: on a full cluster that is most
 /// of them. Where streams are kept apart, `by_load` and `open_frees` hold only the processors
-/// open to any stream, and each stream's own processors are listed apart: an item looks at its
-/// own stream's few, never at every processor another stream holds.
+/// open to any stream, and each stream's own processors are looked at apart: an item looks at
+/// its own stream's, never at every processor another stream holds. Self-contained tasks'
+/// processors are many, so they are not listed but found by walking every processor in order
+/// of when it frees up (they come early in it); other streams' few are listed.
 #[derive(Debug, Default)]
 struct Lists {
     /// Each processor's class, the map it came from, and how many processors each class has.
@@ -265,9 +265,17 @@ struct Lists {
     open_frees: Segments,
     /// Per class, the processors with room open to any stream, by load.
     by_load: Vec<SortedVec>,
-    /// The streams the items read, sorted; per (stream, class), the processors with room
-    /// serving it, by when they free up and by load (at the round's start: `touched` ones
-    /// moved since), as spans of `own` and `own_load`.
+    /// Whether a self-contained item's processors are found by walking `frees` (with a
+    /// reservation, where loads are when processors free up); then, per processor, whether it
+    /// served self-contained tasks with room at the round's start, and per class how many
+    /// did and how many of those were reserved since.
+    walk_self_contained: bool,
+    self_contained: Vec<bool>,
+    self_contained_in: Vec<usize>,
+    self_contained_reserved: Vec<usize>,
+    /// The other streams the items read, sorted; per (stream, class), the processors with room
+    /// serving it, by when they free up and by load (at the round's start: `touched` ones moved
+    /// since), as spans of `own` and `own_load`.
     wanted: Vec<GroupId>,
     own: Vec<usize>,
     own_load: Vec<usize>,
@@ -280,13 +288,23 @@ struct Lists {
     joined: Vec<(GroupId, usize)>,
     touched_own: Vec<(GroupId, usize)>,
     reserved: Vec<bool>,
-    /// Scratch for building: (span of `own_spans`, processor).
-    keyed: Vec<(usize, usize)>,
+    /// Scratch for building: (sort key, processor) of open ones per class, and (span of
+    /// `own_spans`, key, processor) of listed streams' processors.
+    open_keyed: Vec<(usize, i64, usize)>,
+    keyed: Vec<(usize, i64, usize)>,
+}
+
+/// In which order an item reads its own stream's processors.
+#[derive(Clone, Copy, PartialEq)]
+enum Order {
+    Frees,
+    Load,
 }
 
 impl Lists {
-    /// Lays the processors out for a round, in one pass over them in order of when they free
-    /// up (or in index order, without a reservation).
+    /// Lays the processors out for a round: every one in order of when it frees up, from the
+    /// reservation's order, and in one pass over them in index order, the open ones and those
+    /// of the streams the items read.
     fn build(&mut self, items: &[Item], loads: &[f64], room: &Room, reservation: Option<&Reservation>) {
         let m = loads.len();
         let first = &items[0];
@@ -305,75 +323,81 @@ impl Lists {
         });
         // Where the balance is when processors free up, lists by load are lists by free-up.
         self.own_load_is_own = reservation.is_some_and(|r| r.frees_in == loads);
-        self.frees.reset(&self.class_sizes, m);
-        self.open_frees.reset(&self.class_sizes, m);
-        self.by_load.resize_with(classes, SortedVec::default);
-        for list in &mut self.by_load {
-            list.0.clear();
+        self.walk_self_contained = self.own_load_is_own;
+        match by_frees {
+            Some(order) => self.frees.fill(m, (0..classes).map(|c| order.class(c).iter().map(|e| e.1))),
+            None => self.frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
         }
-        // Only the streams the items read are ever looked up.
+        let frees_key = |p: usize| reservation.map_or(0, |r| order_key(r.frees_in[p]));
+        // Only the streams the items read are ever looked up; self-contained tasks' apart.
         self.wanted.clear();
         self.wanted.extend(items.iter().filter_map(|it| it.stream));
         self.wanted.sort_unstable();
         self.wanted.dedup();
-        self.keyed.clear();
+        let self_contained_wanted = self.wanted.binary_search(&SELF_CONTAINED).is_ok();
+        let walk = self.walk_self_contained;
         // A first test of whether a stream is wanted, one bit per stream (most processors
         // serve streams no item reads).
         let wanted_bits = self.wanted.iter().fold(0u64, |bits, &s| bits | stream_bit(s));
+        self.open_keyed.clear();
+        self.keyed.clear();
+        self.self_contained.clear();
+        self.self_contained.resize(m, false);
+        self.self_contained_in.clear();
+        self.self_contained_in.resize(classes, 0);
+        self.self_contained_reserved.clear();
+        self.self_contained_reserved.resize(classes, 0);
         let serving = room.serving();
-        let Lists { class_of, frees, open_frees, by_load, wanted, keyed, .. } = self;
-        let mut lay_out = |p: usize| {
-            let c = class_of[p];
-            if by_frees.is_some() {
-                frees.push(c, p);
-            }
+        for p in 0..m {
             // Processors without room for the smallest item never take one.
             if room.free_memory[p] + 1e-9 < smallest {
-                return;
+                continue;
             }
+            let c = self.class_of[p];
             match serving.map(|s| s[p]) {
-                None | Some(Serving::Nothing) => {
-                    if by_frees.is_some() {
-                        open_frees.push(c, p);
-                    }
-                    by_load[c].0.push((order_key(loads[p]), p));
+                None | Some(Serving::Nothing) => self.open_keyed.push((c, frees_key(p), p)),
+                Some(Serving::Stream(SELF_CONTAINED, _)) if walk => {
+                    self.self_contained[p] = true;
+                    self.self_contained_in[c] += 1;
                 }
                 Some(Serving::Stream(s, _)) if wanted_bits & stream_bit(s) != 0 => {
-                    if let Ok(w) = wanted.binary_search(&s) {
-                        keyed.push((w * classes + c, p));
+                    if let Ok(w) = self.wanted.binary_search(&s) {
+                        self.keyed.push((w * classes + c, frees_key(p), p));
                     }
                 }
                 Some(_) => {}
             }
-        };
-        match by_frees {
-            // Class by class: each class's lists come out in its order.
-            Some(order) => (0..classes).for_each(|c| order.class(c).iter().for_each(|&(_, p)| lay_out(p))),
-            None => (0..m).for_each(lay_out),
         }
-        for list in &mut self.by_load {
+        if !self_contained_wanted {
+            self.self_contained_in.iter_mut().for_each(|n| *n = 0);
+        }
+        // The open ones per class by when they free up (ties by index), and by load.
+        self.open_keyed.sort_unstable();
+        match by_frees {
+            Some(_) => self.open_frees.fill(m, (0..classes).map(|c| class_run(&self.open_keyed, c))),
+            None => self.open_frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
+        }
+        self.by_load.resize_with(classes, SortedVec::default);
+        for (c, list) in self.by_load.iter_mut().enumerate() {
+            list.0.clear();
+            list.0.extend(class_run(&self.open_keyed, c).map(|p| (order_key(loads[p]), p)));
             if !self.own_load_is_own {
                 list.0.sort_unstable();
             }
             debug_assert!(list.0.is_sorted());
         }
-        // Per (stream, class), in the order laid out: a counting sort.
+        // Listed streams' processors per (stream, class), by when they free up.
+        self.keyed.sort_unstable();
+        self.own.clear();
+        self.own.extend(self.keyed.iter().map(|k| k.2));
         self.own_spans.clear();
         self.own_spans.resize(self.wanted.len() * classes, (0, 0));
-        for &(span, _) in &self.keyed {
-            self.own_spans[span].1 += 1;
-        }
         let mut at = 0;
-        for span in &mut self.own_spans {
-            span.0 = at;
-            at += span.1;
-        }
-        self.own.clear();
-        self.own.resize(self.keyed.len(), usize::MAX);
-        let mut fill: Vec<usize> = self.own_spans.iter().map(|s| s.0).collect();
-        for &(span, p) in &self.keyed {
-            self.own[fill[span]] = p;
-            fill[span] += 1;
+        while at < self.keyed.len() {
+            let span = self.keyed[at].0;
+            let len = self.keyed[at..].iter().take_while(|k| k.0 == span).count();
+            self.own_spans[span] = (at, len);
+            at += len;
         }
         self.own_load.clear();
         if !self.own_load_is_own {
@@ -412,24 +436,22 @@ impl Lists {
         }
     }
 
-    /// The span of `own` (or `own_load`) listing stream `stream`'s processors of class `c`.
-    fn own_span(&self, stream: Option<GroupId>, c: usize) -> (usize, usize) {
+    /// `stream`'s processors of class `c` (those that served it from the round's start, with
+    /// room then), in `order`.
+    fn own(&self, stream: Option<GroupId>, c: usize, order: Order) -> Own<'_> {
+        let Some(s) = stream else { return Own::Listed(&[]) };
+        if s == SELF_CONTAINED && self.walk_self_contained {
+            // Walked in order of when they free up, which is the order of load here.
+            let left = self.self_contained_in[c] - self.self_contained_reserved[c];
+            return Own::Walked { frees: &self.frees, c, members: &self.self_contained, left };
+        }
         let classes = self.by_load.len();
-        stream.and_then(|s| self.wanted.binary_search(&s).ok()).map_or((0, 0), |w| self.own_spans[w * classes + c])
-    }
-
-    /// Processors of class `c` serving `stream` from the round's start (with room then), by
-    /// when they free up.
-    fn own_frees(&self, stream: Option<GroupId>, c: usize) -> &[usize] {
-        let (from, len) = self.own_span(stream, c);
-        &self.own[from..from + len]
-    }
-
-    /// The same processors by load at the round's start.
-    fn own_by_load(&self, stream: Option<GroupId>, c: usize) -> &[usize] {
-        let (from, len) = self.own_span(stream, c);
-        let own = if self.own_load_is_own { &self.own } else { &self.own_load };
-        &own[from..from + len]
+        let Ok(w) = self.wanted.binary_search(&s) else { return Own::Listed(&[]) };
+        let (from, len) = self.own_spans[w * classes + c];
+        Own::Listed(match order {
+            Order::Load if !self.own_load_is_own => &self.own_load[from..from + len],
+            _ => &self.own[from..from + len],
+        })
     }
 
     /// Processors that came to serve `stream` during the round (were open).
@@ -446,10 +468,17 @@ impl Lists {
 
     /// Keeps `p` for a waiting item: no later item may take it this round.
     fn reserve(&mut self, p: usize, loads: &[f64]) {
+        if self.reserved[p] {
+            return;
+        }
         self.reserved[p] = true;
-        self.by_load[self.class_of[p]].remove(&(order_key(loads[p]), p));
+        let c = self.class_of[p];
+        self.by_load[c].remove(&(order_key(loads[p]), p));
         self.frees.drop_proc(p);
         self.open_frees.drop_proc(p);
+        if self.self_contained[p] {
+            self.self_contained_reserved[c] += 1;
+        }
     }
 
     /// An item landed on `p`, whose load went from `old` to `new`: `p` moves in the lists by
@@ -478,6 +507,38 @@ impl Lists {
             }
         }
     }
+}
+
+/// One stream's processors of one class, in the order an item reads them: listed, or found by
+/// walking every processor of the class (`left` of them still in `members`).
+enum Own<'a> {
+    Listed(&'a [usize]),
+    Walked { frees: &'a Segments, c: usize, members: &'a [bool], left: usize },
+}
+
+impl Own<'_> {
+    /// Hands `out` those that could be among the `count` soonest by `value` that are
+    /// `eligible` (see [`first_with_ties`]).
+    fn with_ties(
+        &self,
+        count: usize,
+        eligible: impl Fn(usize) -> bool,
+        value: impl Fn(usize) -> f64,
+        out: &mut Vec<(f64, usize)>,
+    ) {
+        match *self {
+            Own::Listed(procs) => first_with_ties(procs, count, eligible, value, out),
+            Own::Walked { frees, c, members, left } => {
+                frees.walk_with_ties(c, left, count, |p| members[p], eligible, value, out)
+            }
+        }
+    }
+}
+
+/// The processors of class `c` in `keyed` (sorted by class first), in order.
+fn class_run(keyed: &[(usize, i64, usize)], c: usize) -> impl Iterator<Item = usize> + '_ {
+    let from = keyed.partition_point(|k| k.0 < c);
+    keyed[from..].iter().take_while(move |k| k.0 == c).map(|k| k.2)
 }
 
 /// The bit of a stream in a 64-bit filter of wanted streams.
@@ -521,7 +582,7 @@ impl SortedVec {
 #[derive(Debug, Default)]
 struct Segments {
     /// Class `c`'s processors in slots `starts[c]..ends[c]`; slot `ends[c]` ends the list (and
-    /// never drops out). Each class has room for all its processors and the end.
+    /// never drops out).
     procs: Vec<usize>,
     starts: Vec<usize>,
     ends: Vec<usize>,
@@ -532,36 +593,27 @@ struct Segments {
 }
 
 impl Segments {
-    /// Empty lists for classes of `sizes` processors each.
-    fn reset(&mut self, sizes: &[usize], processors: usize) {
+    /// Lists each class's processors in the order `classes` gives them (one list per class).
+    fn fill<C: Iterator<Item = usize>>(&mut self, processors: usize, classes: impl Iterator<Item = C>) {
         self.starts.clear();
-        let mut at = 0;
-        for &size in sizes {
-            self.starts.push(at);
-            at += size + 1;
+        self.ends.clear();
+        self.procs.clear();
+        for class in classes {
+            self.starts.push(self.procs.len());
+            self.procs.extend(class);
+            // The slot that ends the class's list.
+            self.ends.push(self.procs.len());
+            self.procs.push(usize::MAX);
         }
-        self.ends.clone_from(&self.starts);
-        // Slots are written as processors are listed, so they need room, not clearing.
-        if self.procs.len() < at {
-            self.procs.resize(at, usize::MAX);
-            self.next.resize(at, 0);
-        }
+        self.next.clear();
+        self.next.extend(0..self.procs.len());
         self.slot.clear();
         self.slot.resize(processors, usize::MAX);
-        for &end in &self.ends {
-            self.next[end] = end;
+        for (k, &p) in self.procs.iter().enumerate() {
+            if p != usize::MAX {
+                self.slot[p] = k;
+            }
         }
-    }
-
-    /// Lists `p` last in class `c`'s list.
-    #[inline(always)]
-    fn push(&mut self, c: usize, p: usize) {
-        let k = self.ends[c];
-        self.procs[k] = p;
-        self.next[k] = k;
-        self.slot[p] = k;
-        self.ends[c] = k + 1;
-        self.next[k + 1] = k + 1;
     }
 
     fn drop_proc(&mut self, p: usize) {
@@ -591,6 +643,47 @@ impl Segments {
                 taken += 1;
             }
             k = self.live_from(k + 1);
+        }
+    }
+
+    /// [`first_with_ties`] over class `c`'s processors still in that are `member`s (of which
+    /// `members` are still in: the walk stops once it has seen them all).
+    #[allow(clippy::too_many_arguments)] // the arguments of `first_with_ties`, and where to walk
+    fn walk_with_ties(
+        &self,
+        c: usize,
+        members: usize,
+        count: usize,
+        member: impl Fn(usize) -> bool,
+        eligible: impl Fn(usize) -> bool,
+        value: impl Fn(usize) -> f64,
+        out: &mut Vec<(f64, usize)>,
+    ) {
+        let Some(&end) = self.ends.get(c) else { return };
+        // The next slot still in, without shortening the way there (the scans for waiting
+        // items do that).
+        let live_from = |mut k: usize| {
+            while self.next[k] != k {
+                k = self.next[k];
+            }
+            k
+        };
+        let (mut k, mut seen, mut taken, mut last) = (live_from(self.starts[c]), 0, 0, f64::NAN);
+        while k < end && seen < members {
+            let p = self.procs[k];
+            if member(p) {
+                seen += 1;
+                if eligible(p) {
+                    let v = value(p);
+                    if taken >= count && v != last {
+                        break;
+                    }
+                    out.push((v, p));
+                    last = v;
+                    taken += 1;
+                }
+            }
+            k = live_from(k + 1);
         }
     }
 }
