@@ -24,7 +24,7 @@
 use crate::driver::{progress_marks, Applied, Driver, External};
 use crate::indexed_heap::IndexedHeap;
 use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
-use crate::rates::{solve, Demand};
+use crate::rates::{alone, solve, Demand};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::group_leaf_bytes;
@@ -176,6 +176,10 @@ struct Analytic<'a> {
     stamp: u64,
     /// The running groups and their paces (samples per second) as last recorded.
     recorded: Vec<(GroupId, f64)>,
+    /// Scratch for `repace`: processors to visit, those visited, the groups on them.
+    frontier: Vec<usize>,
+    procs_seen: Vec<usize>,
+    ids_seen: Vec<GroupId>,
 }
 
 impl<'a> Analytic<'a> {
@@ -201,6 +205,9 @@ impl<'a> Analytic<'a> {
             visited: vec![0; np],
             stamp: 0,
             recorded: Vec::new(),
+            frontier: Vec::new(),
+            procs_seen: Vec::new(),
+            ids_seen: Vec::new(),
         }
     }
 
@@ -315,7 +322,8 @@ impl<'a> Analytic<'a> {
         let problem = self.problem;
         self.stamp += 1;
         let stamp = self.stamp;
-        let mut frontier: Vec<usize> = Vec::new();
+        let mut frontier = std::mem::take(&mut self.frontier);
+        frontier.clear();
         let dirty = std::mem::take(&mut self.dirty);
         for &g in &dirty {
             self.settle_group(g, now);
@@ -351,8 +359,9 @@ impl<'a> Analytic<'a> {
         }
 
         // The connected processors, and the running groups on them.
-        let mut procs: Vec<usize> = Vec::new();
-        let mut ids: Vec<GroupId> = Vec::new();
+        let (mut procs, mut ids) = (std::mem::take(&mut self.procs_seen), std::mem::take(&mut self.ids_seen));
+        procs.clear();
+        ids.clear();
         while let Some(p) = frontier.pop() {
             if self.visited[p] == stamp {
                 continue;
@@ -370,14 +379,20 @@ impl<'a> Analytic<'a> {
         }
         procs.sort_unstable();
         ids.sort_unstable();
-        let local: Vec<Demand> = ids
-            .iter()
-            .map(|g| {
-                let demand = &self.groups[g].demand;
-                demand.iter().map(|&(p, a)| (procs.binary_search(&p).expect("visited"), a)).collect()
-            })
-            .collect();
-        let (rates, _) = solve(&local, procs.len());
+        let rates = match ids[..] {
+            // A group alone on its processors (the usual case where streams are kept apart).
+            [g] => vec![alone(&self.groups[&g].demand)],
+            _ => {
+                let local: Vec<Demand> = ids
+                    .iter()
+                    .map(|g| {
+                        let demand = &self.groups[g].demand;
+                        demand.iter().map(|&(p, a)| (procs.binary_search(&p).expect("visited"), a)).collect()
+                    })
+                    .collect();
+                solve(&local, procs.len()).0
+            }
+        };
 
         for &p in &procs {
             self.settle_processor(p, now);
@@ -434,6 +449,7 @@ impl<'a> Analytic<'a> {
                 d.record(|| EventRecord::Rates { time, groups, utilisation });
             }
         }
+        (self.frontier, self.procs_seen, self.ids_seen) = (frontier, procs, ids);
     }
 }
 

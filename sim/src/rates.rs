@@ -19,6 +19,11 @@ pub type Demand = Vec<(usize, f64)>;
 /// down, so each connected component is filled on its own: usually many small components
 /// instead of one filling whose rounds each scan every group.
 pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
+    if let [demand] = demands {
+        // One group alone (the usual case where streams are kept apart).
+        let (rate, used) = fill_one(demand, processors);
+        return (vec![rate], used);
+    }
     let mut parent: Vec<usize> = (0..processors).collect();
     fn root(parent: &mut [usize], mut p: usize) -> usize {
         while parent[p] != p {
@@ -66,6 +71,49 @@ pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (rates, used)
+}
+
+/// The pace of a group alone: [`solve`] of its demand only, without the processors' use.
+pub fn alone(demand: &[(usize, f64)]) -> f64 {
+    let (solo, level) = solo_and_level(demand);
+    // The level is capped at 1: where the group reaches its solo pace, `fill` fixes it at 1.
+    level * solo
+}
+
+/// A single group's solo pace (0 where it needs nothing), and the level (fraction of it) at
+/// which its most loaded processor fills, capped at 1: what [`fill`] works out first.
+fn solo_and_level(demand: &[(usize, f64)]) -> (f64, f64) {
+    let worst = demand.iter().map(|&(_, a)| a).fold(0.0, f64::max);
+    if worst <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let solo = 1.0 / worst;
+    // The level at which each processor fills, as `fill` keeps them: the lowest decides.
+    let level_of = |used: f64, denom: f64| ((1.0 - used) / denom).max(0.0);
+    let lowest = demand.iter().map(|&(_, a)| 0.0 + solo * a).filter(|&denom| denom > 0.0).map(|d| level_of(0.0, d));
+    (solo, lowest.min_by_key(|l| l.to_bits()).map_or(1.0, |l| l.min(1.0)))
+}
+
+/// [`fill`] of a single group, with the same operations (so the same rate to the bit): it rises
+/// until its most loaded processor is full, or to its solo pace.
+fn fill_one(demand: &[(usize, f64)], processors: usize) -> (f64, Vec<f64>) {
+    let mut used = vec![0.0; processors];
+    let (solo, level) = solo_and_level(demand);
+    if solo <= 0.0 {
+        return (0.0 * 0.0, used);
+    }
+    let x = if level >= 1.0 {
+        for &(p, a) in demand {
+            used[p] += solo * a;
+        }
+        1.0
+    } else {
+        for &(p, a) in demand {
+            used[p] += level * solo * a;
+        }
+        level
+    };
+    (x * solo, used)
 }
 
 /// Progressive filling of one set of groups over `processors` processors. The processor that
@@ -258,6 +306,30 @@ mod tests {
                 assert!((a - b).abs() <= 1e-9 * b.max(1e-9), "{demands:?}: {fast:?}");
             }
             assert!(used.iter().all(|&u| u <= 1.0 + 1e-9), "{used:?}");
+        }
+    }
+
+    #[test]
+    fn one_group_fills_as_the_general_filling_does_to_the_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        for _ in 0..2000 {
+            let processors = rng.random_range(1..=8);
+            let mut demand: Demand = Vec::new();
+            for p in 0..processors {
+                if rng.random_bool(0.6) {
+                    let a = if rng.random_bool(0.1) { 0.0 } else { rng.random_range(0.01..50.0) };
+                    demand.push((p, a));
+                }
+            }
+            if demand.is_empty() {
+                demand.push((0, rng.random_range(0.0..3.0)));
+            }
+            let (rate, used) = super::fill_one(&demand, processors);
+            let (rates, all_used) = super::fill(&[demand.clone()], processors);
+            assert_eq!(rate.to_bits(), rates[0].to_bits(), "{demand:?}");
+            assert_eq!(super::alone(&demand).to_bits(), rates[0].to_bits(), "{demand:?}");
+            assert_eq!(used, all_used, "{demand:?}");
         }
     }
 
