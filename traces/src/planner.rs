@@ -204,7 +204,13 @@ impl CapSearch {
     /// [`auto_cap`].
     pub fn auto_cap(&mut self, problem: &Problem, tasks: &[usize], processors: usize) -> usize {
         let n = tasks.len();
-        if n <= 1 || singles_beat_pairs_outright(problem, tasks, processors) {
+        if n <= 1 {
+            return 1;
+        }
+        // Groups of one and two first, in one pass: under a long queue pairs usually lose
+        // outright, and the search stops there.
+        let (singles, longest_pair) = singles_and_pairs(problem, tasks, processors);
+        if longest_pair > singles * (1.0 + 1e-6) {
             return 1;
         }
         let CapSearch { after_previous, alone, compute, samples, by_samples, merged } = self;
@@ -227,16 +233,25 @@ impl CapSearch {
         // The groups of size 2k are pairs of adjacent groups of size k, so each group's members
         // in order of samples read (what its coupled duration needs) are a merge of two sorted
         // halves: one merge sort over all candidate sizes, not a sort per group per size.
-        let mut best = (f64::INFINITY, 1);
-        let mut k = 1;
+        // Groups of one were weighed above (their time is `singles`), and the longest pair.
+        merge_pairs(by_samples, 1, merged);
+        let mut best = (singles, 1);
+        let mut longest_known = Some(longest_pair);
+        let mut k = 2;
         loop {
             let size = k.min(n);
             // Groups are the consecutive chunks of `size`, walked as slices: with groups of one
             // or two, index ranges cost more than the sums they index.
-            let mut longest: f64 = 0.0;
-            for group in by_samples.chunks_mut(size) {
-                longest = longest.max(coupled_sorted(group));
-            }
+            let longest = match longest_known.take() {
+                Some(longest) => longest,
+                None => {
+                    let mut longest: f64 = 0.0;
+                    for group in by_samples.chunks_mut(size) {
+                        longest = longest.max(coupled_sorted(group));
+                    }
+                    longest
+                }
+            };
             // A longest group beyond the margin below makes this size lose whatever its work,
             // and every larger size too (see below).
             if longest > best.0 * (1.0 + 1e-6) {
@@ -258,32 +273,37 @@ impl CapSearch {
             // A group's coupled duration is at least that of any subset (its slowest survivor
             // is never faster), so the longest group only grows with the size: once it alone
             // exceeds the best time, no larger size can win. (The margin dwarfs rounding and
-            // the creep of ties within 1e-9.) Where pairs already lose, the outright check
-            // above answered first.
+            // the creep of ties within 1e-9.)
             if k >= n || longest > best.0 * (1.0 + 1e-6) {
                 return best.1;
             }
-            merged.clear();
-            for pair in by_samples.chunks(2 * k) {
-                let (left, right) = pair.split_at(k.min(pair.len()));
-                let (mut i, mut j) = (0, 0);
-                while i < left.len() && j < right.len() {
-                    // Ties keep the left half first, as a stable sort of the pair would.
-                    if right[j].0.total_cmp(&left[i].0).is_lt() {
-                        merged.push(right[j]);
-                        j += 1;
-                    } else {
-                        merged.push(left[i]);
-                        i += 1;
-                    }
-                }
-                merged.extend_from_slice(&left[i..]);
-                merged.extend_from_slice(&right[j..]);
-            }
-            std::mem::swap(by_samples, merged);
+            merge_pairs(by_samples, k, merged);
             k *= 2;
         }
     }
+}
+
+/// Merges each pair of adjacent groups of `k` members of `by_samples` (each in order of samples
+/// read) into one group of `2k` in that order; `merged` is scratch.
+fn merge_pairs(by_samples: &mut Vec<Member>, k: usize, merged: &mut Vec<Member>) {
+    merged.clear();
+    for pair in by_samples.chunks(2 * k) {
+        let (left, right) = pair.split_at(k.min(pair.len()));
+        let (mut i, mut j) = (0, 0);
+        while i < left.len() && j < right.len() {
+            // Ties keep the left half first, as a stable sort of the pair would.
+            if right[j].0.total_cmp(&left[i].0).is_lt() {
+                merged.push(right[j]);
+                j += 1;
+            } else {
+                merged.push(left[i]);
+                i += 1;
+            }
+        }
+        merged.extend_from_slice(&left[i..]);
+        merged.extend_from_slice(&right[j..]);
+    }
+    std::mem::swap(by_samples, merged);
 }
 
 /// Reference preprocessing cost of one shared sample for tasks sorted by pipeline: the
@@ -343,11 +363,12 @@ pub fn coupled_duration(problem: &Problem, group: &[usize]) -> f64 {
 /// the slowest pace among it and those reading more.
 type Member = (f64, f64, f64);
 
-/// Whether [`auto_cap`]'s search would stop at groups of two and keep groups of one: the
-/// longest pair already exceeds the best time of singles by the search's margin. Under a long
-/// queue that is most calls, and this works it out in one pass without the search's buffers,
-/// with the same arithmetic the search does for those two sizes (so the same answer).
-fn singles_beat_pairs_outright(problem: &Problem, tasks: &[usize], processors: usize) -> bool {
+/// What [`auto_cap`]'s search works out for groups of one and of two, in one pass without its
+/// buffers and with its arithmetic (so the same values to the bit): the time of groups of one
+/// (the larger of the work over the processors and the longest task), and the longest pair.
+/// Where that pair exceeds the time of singles by the search's margin, pairs and every larger
+/// size lose: under a long queue that is most calls.
+fn singles_and_pairs(problem: &Problem, tasks: &[usize], processors: usize) -> (f64, f64) {
     let (mut work, mut longest_single, mut longest_pair) = (0.0, 0.0f64, 0.0f64);
     for pair in tasks.chunks(2) {
         let mut merged: [(f64, f64); 2] = [(0.0, 0.0); 2];
@@ -368,8 +389,7 @@ fn singles_beat_pairs_outright(problem: &Problem, tasks: &[usize], processors: u
         };
         longest_pair = longest_pair.max(pair_duration);
     }
-    let singles = (work / processors.max(1) as f64).max(longest_single);
-    longest_pair > singles * (1.0 + 1e-6)
+    ((work / processors.max(1) as f64).max(longest_single), longest_pair)
 }
 
 /// [`coupled_sorted`] of one member, (samples, pace), with the same operations.
@@ -488,7 +508,8 @@ mod tests {
                     let some = &tasks[..len.min(tasks.len())];
                     for procs in [1, 4, 64, 4096] {
                         assert_eq!(auto_cap(&p, some, procs), auto_cap_reference(&p, some, procs), "{seed} {d} {len}");
-                        if some.len() > 1 && singles_beat_pairs_outright(&p, some, procs) {
+                        let (singles, pairs) = singles_and_pairs(&p, some, procs);
+                        if some.len() > 1 && pairs > singles * (1.0 + 1e-6) {
                             outright += 1;
                         } else {
                             searched += 1;
