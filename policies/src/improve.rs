@@ -22,6 +22,17 @@ const NEAR: usize = 3;
 /// Relative slack for rounding when bounding an exchange's result from below.
 const ROUNDING: f64 = 1e-12;
 
+/// Whether the most loaded processor holds a single-processor item of `placement`: only
+/// then can [`improve`] move anything. (Only items of the placement move: a peak that holds
+/// none, work already running there in most online rounds, cannot come down, however the rest
+/// is exchanged.)
+pub fn holds_peak(items: &[Item], placement: &[Option<Vec<usize>>], loads: &[f64]) -> bool {
+    let top = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)));
+    let single_on =
+        |p: usize| placement.iter().zip(items).any(|(at, it)| it.gang == 1 && at.as_ref().is_some_and(|a| a[0] == p));
+    top.is_some_and(single_on)
+}
+
 /// Improves `placement` for at most `max_rounds` exchanges; updates `loads` and `room`.
 /// Nothing moves onto `reserved` processors.
 pub fn improve(
@@ -32,12 +43,7 @@ pub fn improve(
     reserved: &[bool],
     max_rounds: usize,
 ) {
-    // Only items of this placement move: a peak that holds none (work already running there,
-    // in the online rounds; most of them) cannot come down, however the rest is exchanged.
-    let top = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)));
-    let single_on =
-        |p: usize| placement.iter().zip(items).any(|(at, it)| it.gang == 1 && at.as_ref().is_some_and(|a| a[0] == p));
-    if max_rounds == 0 || top.is_none_or(|top| !single_on(top)) {
+    if max_rounds == 0 || !holds_peak(items, placement, loads) {
         return;
     }
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); loads.len()];

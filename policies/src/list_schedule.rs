@@ -54,6 +54,10 @@ pub struct LptBuffers {
     /// Where each run of `waiting` ends, and scratch for merging them.
     runs: Vec<usize>,
     merged: Vec<(f64, usize)>,
+    /// How many items (in LPT order) the round has placed so far, and whether the first that
+    /// fits nowhere is still to reserve.
+    done: usize,
+    reserving: bool,
 }
 
 /// [`lpt`] in buffers kept between calls.
@@ -64,19 +68,73 @@ pub fn lpt_in(
     room: &mut Room,
     reservation: Option<&Reservation>,
 ) -> (Vec<Option<Vec<usize>>>, Vec<bool>) {
-    let m = loads.len();
-    let LptBuffers { order, lists, waiting, now, candidates, group_procs, runs, merged } = buffers;
+    let mut placement = lpt_start(buffers, items, loads, room, reservation);
+    let reserved = lpt_finish(buffers, items, loads, room, reservation, &mut placement);
+    (placement, reserved)
+}
+
+/// [`lpt`] up to its last item that may start now (see [`Reservation::may_start`]): the
+/// placement is then complete, since the items after it cannot start; all they would do is
+/// reserve processors, which only [`lpt_finish`] works out (those reservations bind nothing
+/// unless the placement is improved afterwards).
+pub fn lpt_start(
+    buffers: &mut LptBuffers,
+    items: &[Item],
+    loads: &mut [f64],
+    room: &mut Room,
+    reservation: Option<&Reservation>,
+) -> Vec<Option<Vec<usize>>> {
+    let LptBuffers { order, lists, group_procs, .. } = buffers;
     // Largest first, ties by task: sorted on integer keys, each size computed once.
     order.clear();
     order.extend(items.iter().enumerate().map(|(i, item)| (Reverse(order_key(item.size())), item.task, i)));
     order.sort_unstable();
     let mut placement: Vec<Option<Vec<usize>>> = vec![None; items.len()];
-    let Some(first) = items.first() else { return (placement, vec![false; m]) };
+    buffers.done = 0;
+    buffers.reserving = reservation.is_some();
+    let Some(first) = items.first() else { return placement };
     debug_assert!(items.iter().all(|it| it.cost.classes().len() == first.cost.classes().len()));
     lists.build(items, loads, room, reservation);
     group_procs.clear();
-    let mut reserving = reservation;
-    for &(_, _, i) in order.iter() {
+    let to = match reservation {
+        Some(r) => order.iter().rposition(|&(_, _, i)| r.may_start[i]).map_or(0, |last| last + 1),
+        None => order.len(),
+    };
+    place_items(buffers, items, loads, room, reservation, &mut placement, to);
+    placement
+}
+
+/// Places (or reserves for) the items [`lpt_start`] left, and returns the reserved processors.
+pub fn lpt_finish(
+    buffers: &mut LptBuffers,
+    items: &[Item],
+    loads: &mut [f64],
+    room: &mut Room,
+    reservation: Option<&Reservation>,
+    placement: &mut [Option<Vec<usize>>],
+) -> Vec<bool> {
+    if items.is_empty() {
+        return vec![false; loads.len()];
+    }
+    let to = buffers.order.len();
+    place_items(buffers, items, loads, room, reservation, placement, to);
+    buffers.lists.reserved.clone()
+}
+
+/// Places the items in LPT order from where the last call stopped up to `to`.
+fn place_items(
+    buffers: &mut LptBuffers,
+    items: &[Item],
+    loads: &mut [f64],
+    room: &mut Room,
+    reservation: Option<&Reservation>,
+    placement: &mut [Option<Vec<usize>>],
+    to: usize,
+) {
+    let from = buffers.done.min(to);
+    buffers.done = to;
+    let LptBuffers { order, lists, waiting, now, candidates, group_procs, runs, merged, reserving, .. } = buffers;
+    for &(_, _, i) in &order[from..to] {
         let item = &items[i];
         let gang = item.gang;
         if let Some(r) = reservation {
@@ -139,7 +197,7 @@ pub fn lpt_in(
         candidates.extend(changed.filter_map(|p| Some((loads[p] + item.cost[p]?, p))));
         smallest_k(candidates, gang);
         if candidates.len() < gang {
-            if let Some(r) = reserving.take() {
+            if let (true, Some(r)) = (std::mem::take(reserving), reservation) {
                 // The first it could ever run on, by when they free up.
                 let able = r.by_frees.merged();
                 let able = able.filter(|&p| item.cost[p].is_some() && r.capacity[p] + 1e-9 >= item.memory);
@@ -176,7 +234,6 @@ pub fn lpt_in(
         }
         placement[i] = Some(procs);
     }
-    (placement, lists.reserved.clone())
 }
 
 /// Sorts `entries` by (value, processor), given that they are runs ending at `ends` whose

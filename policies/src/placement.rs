@@ -9,8 +9,8 @@ use crate::costs::Costs;
 use crate::differencing::differencing;
 use crate::event::{Decision, Event, GroupId};
 use crate::grouping::RoundGroups;
-use crate::improve::improve;
-use crate::list_schedule::{lpt_in, LptBuffers};
+use crate::improve::{holds_peak, improve};
+use crate::list_schedule::{lpt_finish, lpt_start, LptBuffers};
 use crate::live::{live_streams_from_groups, Fingerprint};
 use crate::multifit::multifit;
 use crate::room::{Colocate, Room};
@@ -463,13 +463,22 @@ fn assign_items(
     reservation: &Reservation,
     improve_rounds: usize,
 ) -> Vec<Option<Vec<usize>>> {
-    let (start_loads, start_room) = (loads.to_vec(), room.clone());
-    let (mut placement, reserved) = lpt_in(buffers, items, loads, room, Some(reservation));
-    if improve_rounds == 0 {
+    // The packing heuristics compete only where every item is placed, so only where every item
+    // may start (most online rounds have some that cannot): only then is the start kept.
+    let start =
+        (improve_rounds > 0 && reservation.may_start.iter().all(|&m| m)).then(|| (loads.to_vec(), room.clone()));
+    let mut placement = lpt_start(buffers, items, loads, room, Some(reservation));
+    // The reservations of the items that cannot start, which LPT leaves to the end, bind only
+    // an improvement; and nothing improves a peak that holds no placed item (nor do the
+    // packing heuristics, which place single items on the same processors from the same start).
+    if improve_rounds == 0 || !holds_peak(items, &placement, loads) {
         return placement;
     }
+    let reserved = lpt_finish(buffers, items, loads, room, Some(reservation), &mut placement);
     improve(items, &mut placement, loads, room, &reserved, improve_rounds);
-    if placement.iter().all(Option::is_some) && !reserved.contains(&true) {
+    if let Some((start_loads, start_room)) =
+        start.filter(|_| placement.iter().all(Option::is_some) && !reserved.contains(&true))
+    {
         for other in [multifit, differencing, bounded_search] {
             if let Some((mut packed, mut packed_loads, mut packed_room)) =
                 other(items, &start_loads, &start_room, peak(loads))
