@@ -29,6 +29,7 @@ pub mod fifo;
 pub mod fixed_sum;
 pub mod grouping;
 pub mod improve;
+pub mod join_room;
 pub mod list_schedule;
 pub mod live;
 pub mod lpt;

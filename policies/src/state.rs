@@ -5,6 +5,7 @@
 use crate::backlog::Backlog;
 use crate::event::GroupId;
 use crate::fixed_sum::FixedSum;
+use crate::join_room::JoinRoom;
 use crate::live::LiveStreams;
 use crate::max_tree::MaxTree;
 use crate::room::{stream_key, Serving, SELF_CONTAINED};
@@ -135,6 +136,9 @@ pub struct ClusterState {
     /// (holding nothing, or only self-contained tasks): every planning round reads both.
     most_free: MaxTree,
     most_free_single: MaxTree,
+    /// Per dataset, the free memory of every processor its running tasks hold (see
+    /// [`JoinRoom`]).
+    join_room: Vec<JoinRoom>,
 }
 
 impl ClusterState {
@@ -168,6 +172,7 @@ impl ClusterState {
             backlog: vec![Backlog::default(); problem.processors.len()],
             most_free: MaxTree::new(problem.processors.len()),
             most_free_single: MaxTree::new(problem.processors.len()),
+            join_room: vec![JoinRoom::default(); problem.datasets.len()],
         };
         for p in 0..problem.processors.len() {
             state.refresh_most_free(p);
@@ -344,11 +349,35 @@ impl ClusterState {
 
     /// Puts `task` on processor `p`.
     fn hold(&mut self, problem: &Problem, task: usize, p: usize) {
-        self.processors[p].tasks.push(task);
+        let before = self.free_memory[p];
         self.processors[p].memory_used += problem.tasks[task].memory_gb;
         self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
+        self.move_join_room(problem, p, before);
+        self.processors[p].tasks.push(task);
+        self.join_room[problem.tasks[task].dataset].add(self.free_memory[p]);
         self.idle.remove(&p);
         self.refresh_most_free(p);
+    }
+
+    /// Moves the join-room entries of the tasks on processor `p`, whose free memory was
+    /// `before`.
+    fn move_join_room(&mut self, problem: &Problem, p: usize, before: f64) {
+        let now = self.free_memory[p];
+        for &u in &self.processors[p].tasks {
+            self.join_room[problem.tasks[u].dataset].change(before, now);
+        }
+    }
+
+    /// Whether at least `n` of the processors `dataset`'s running tasks hold (a processor
+    /// counted once per such task on it) have `memory` free.
+    pub fn join_room(&self, dataset: usize, n: usize, memory: f64) -> bool {
+        self.join_room[dataset].has_room(n, memory)
+    }
+
+    /// The free memory of the processors `dataset`'s running tasks hold, ascending (what
+    /// debug builds check against the tasks).
+    pub fn join_room_entries(&self, dataset: usize) -> &[f64] {
+        self.join_room[dataset].entries()
     }
 
     /// Whether group `group` has ended.
@@ -592,9 +621,12 @@ impl ClusterState {
 
     fn release(&mut self, problem: &Problem, task: usize, procs: &[usize]) {
         for &p in procs {
+            let before = self.free_memory[p];
+            self.join_room[problem.tasks[task].dataset].remove(before);
             self.processors[p].tasks.retain(|&x| x != task);
             self.processors[p].memory_used = (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
             self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
+            self.move_join_room(problem, p, before);
             if self.processors[p].tasks.is_empty() {
                 self.idle.insert(p);
             }

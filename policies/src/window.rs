@@ -110,13 +110,11 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
         .map(|(_, t)| t)
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9);
     // Where streams are kept apart, a task may also join the processors of a live stream of its
-    // dataset (a processor counted once per member it holds).
-    let free_to_join = |dataset: usize| {
-        let members = match colocate {
-            Colocate::Stream => view.state.live_streams(dataset).consumers.as_slice(),
-            Colocate::Any => &[],
-        };
-        members.iter().flat_map(|&(_, t)| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p])
+    // dataset (a processor counted once per member it holds): the state keeps their free
+    // memory per dataset. (Debug builds check it against the consumers' processors.)
+    let may_join = |dataset: usize, gang: usize, memory: f64| {
+        debug_assert_eq!(join_room_by_walk(view, free_memory, dataset), view.state.join_room_entries(dataset));
+        colocate == Colocate::Stream && view.state.join_room(dataset, gang, memory)
     };
     let mut head_kept = false;
     let mut any_fits = false;
@@ -128,7 +126,7 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
             1 => most_free_single.is_some_and(|f| f + 1e-9 >= memory),
             _ => has_room(free_open.iter().copied(), gang, memory),
         };
-        let fits = fits_new || has_room(free_to_join(task.dataset), gang, memory);
+        let fits = fits_new || may_join(task.dataset, gang, memory);
         any_fits |= fits;
         if fits || !head_kept {
             head_kept |= !fits;
@@ -136,4 +134,14 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
         }
     }
     any_fits
+}
+
+/// The free memory of the processors of `dataset`'s live consumers, a processor once per
+/// member it holds, ascending: what the state keeps (debug builds compare).
+fn join_room_by_walk(view: &View, free_memory: &[f64], dataset: usize) -> Vec<f64> {
+    let consumers = &view.state.live_streams(dataset).consumers;
+    let mut free: Vec<f64> =
+        consumers.iter().flat_map(|&(_, t)| view.state.tasks[t].processors.iter()).map(|&p| free_memory[p]).collect();
+    free.sort_by(f64::total_cmp);
+    free
 }
