@@ -218,8 +218,9 @@ pub struct PlanCache {
     /// What resolving a cap works in, and the tasks it is resolved over: kept for their buffers.
     cap_search: CapSearch,
     all: Vec<usize>,
-    /// The processors' classes (they never change over a run).
+    /// The processors' classes and memory (they never change over a run).
     classes: Option<(Arc<[usize]>, Vec<usize>)>,
+    capacity: Option<Vec<f64>>,
     /// Every processor by when it frees up, as the last round ordered them.
     by_frees: FreeOrder,
     /// The round's groups, and the free memory of the processors open to a new stream: kept
@@ -253,7 +254,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let PlanCache { caps, cap_search, all, classes, by_frees, groups, free_open, lpt, prep_share, planned } = cache;
+    let PlanCache { caps, cap_search, all, classes, capacity, by_frees, groups, free_open, lpt, prep_share, planned } =
+        cache;
     let open = OpenRoom::of(view, colocate, free_open);
     if !plan_window(view, &open, colocate, planned) {
         return Vec::new();
@@ -368,10 +370,10 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         })
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
-    let capacity: Vec<f64> = problem.processors.iter().map(|p| p.memory_gb).collect();
+    let capacity: &[f64] = capacity.get_or_insert_with(|| problem.processors.iter().map(|p| p.memory_gb).collect());
     by_frees.sort(&frees_in, class_of, classes_n);
     let by_frees: &FreeOrder = by_frees;
-    let reservation = Reservation { frees_in: &frees_in, capacity: &capacity, by_frees, may_start: &taken };
+    let reservation = Reservation { frees_in: &frees_in, capacity, by_frees, may_start: &taken };
     let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {

@@ -26,7 +26,11 @@ pub fn finds_takers(view: &View, room: &OpenRoom, task: usize, key: GroupId) -> 
         return true;
     }
     // The processors serving its stream (never open ones, so none counts twice): a processor
-    // serves a live stream only if it holds one of its members. A new stream has none yet.
+    // serves a live stream only if it holds one of its members. A new stream (an id from the
+    // fresh ones up) has none yet.
+    if key >= view.fresh_group_id() {
+        return false;
+    }
     let Some(group) = view.state.groups.get(&key) else { return false };
     let state = &view.state;
     let mut own: Vec<usize> = group.members.iter().flat_map(|&m| state.tasks[m].processors.iter().copied()).collect();
