@@ -405,24 +405,38 @@ impl Lists {
         self.self_contained_reserved.clear();
         self.self_contained_reserved.resize(classes, 0);
         let serving = room.serving();
-        for p in 0..m {
-            // Processors without room for the smallest item never take one.
-            if room.free_memory[p] + 1e-9 < smallest {
-                continue;
+        let (class_of, free) = (&self.class_of, &room.free_memory);
+        let (open_keyed, keyed) = (&mut self.open_keyed, &mut self.keyed);
+        let (self_contained, self_contained_in) = (&mut self.self_contained, &mut self.self_contained_in);
+        let wanted = &self.wanted;
+        let mut lay_out = |p: usize, c: usize, serves: Serving| match serves {
+            Serving::Nothing => open_keyed.push((c, frees_key(p), p)),
+            Serving::Stream(SELF_CONTAINED, _) if walk => {
+                self_contained[p] = true;
+                self_contained_in[c] += 1;
             }
-            let c = self.class_of[p];
-            match serving.map(|s| s[p]) {
-                None | Some(Serving::Nothing) => self.open_keyed.push((c, frees_key(p), p)),
-                Some(Serving::Stream(SELF_CONTAINED, _)) if walk => {
-                    self.self_contained[p] = true;
-                    self.self_contained_in[c] += 1;
+            Serving::Stream(s, _) if wanted_bits & stream_bit(s) != 0 => {
+                if let Ok(w) = wanted.binary_search(&s) {
+                    keyed.push((w * classes + c, frees_key(p), p));
                 }
-                Some(Serving::Stream(s, _)) if wanted_bits & stream_bit(s) != 0 => {
-                    if let Ok(w) = self.wanted.binary_search(&s) {
-                        self.keyed.push((w * classes + c, frees_key(p), p));
+            }
+            _ => {}
+        };
+        match serving {
+            Some(serving) => {
+                for (p, ((&f, &c), &serves)) in free.iter().zip(class_of).zip(serving).enumerate() {
+                    // Processors without room for the smallest item never take one.
+                    if f + 1e-9 >= smallest {
+                        lay_out(p, c, serves);
                     }
                 }
-                Some(_) => {}
+            }
+            None => {
+                for (p, (&f, &c)) in free.iter().zip(class_of).enumerate() {
+                    if f + 1e-9 >= smallest {
+                        lay_out(p, c, Serving::Nothing);
+                    }
+                }
             }
         }
         if !self_contained_wanted {
