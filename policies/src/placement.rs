@@ -116,11 +116,15 @@ pub fn replace_prep(
 /// long queue on a full cluster this skips almost every arrival.
 pub fn arrival_cannot_start(event: &Event, view: &View) -> bool {
     let Event::TaskArrived { task } = *event else { return false };
-    let t = &view.problem.tasks[task];
-    let room = (0..view.problem.processors.len())
-        .filter(|&p| view.problem.step_ns(task, p).is_some() && view.free_memory(p) + 1e-9 >= t.memory_gb)
-        .take(t.gang as usize)
-        .count();
+    let problem = view.problem;
+    let t = &problem.tasks[task];
+    // Nowhere has its memory free: the state keeps the most free memory anywhere.
+    if view.state.most_free() + 1e-9 < t.memory_gb {
+        return true;
+    }
+    let free = view.state.free_memory();
+    let runs_on = |p: usize| t.compute_s[problem.processors[p].kind].is_some();
+    let room = (0..free.len()).filter(|&p| free[p] + 1e-9 >= t.memory_gb && runs_on(p)).take(t.gang as usize).count();
     room < t.gang as usize
 }
 
@@ -149,14 +153,30 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     if view.state.pending.len() <= window {
         return false;
     }
-    let total_free: f64 = (0..problem.processors.len()).map(|p| view.free_memory(p)).sum();
     // The round's window ends at the first task past the floor by which the tasks so far claim
     // more memory than is free; claims only grow, so a task is beyond it exactly when that
     // holds at the task itself. The task that arrived is normally the newest, whose claims so
     // far are the whole queue's: the state keeps that sum (walking a long queue to add it up
-    // was most of the cost of an arrival), and only where it is too close to call is the queue
-    // walked. (Debug builds walk it anyway and check the answer.)
-    if view.state.pending.last().is_some_and(|&(_, last)| last == task) {
+    // was most of the cost of an arrival), and the free memory summed too, so that only where
+    // the two are too close to call are the processors summed and the queue walked. (Debug
+    // builds walk it anyway and check the answer.)
+    let newest = view.state.pending.last().is_some_and(|&(_, last)| last == task);
+    if let (true, Some((free, free_off))) = (newest, view.state.total_free_gb()) {
+        let (claimed, off_by) = view.state.pending_claim_gb();
+        let clear = if claimed - off_by > free + free_off + 1e-9 {
+            Some(true)
+        } else if claimed + off_by <= free - free_off + 1e-9 {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(beyond) = clear {
+            debug_assert_eq!(beyond, beyond_by_walk(task, view, window, view.state.free_memory().iter().sum()));
+            return beyond;
+        }
+    }
+    let total_free: f64 = view.state.free_memory().iter().sum();
+    if newest {
         let (claimed, off_by) = view.state.pending_claim_gb();
         let clear = if claimed - off_by > total_free + 1e-9 {
             Some(true)

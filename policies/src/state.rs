@@ -139,6 +139,9 @@ pub struct ClusterState {
     /// Per dataset, the free memory of every processor its running tasks hold (see
     /// [`JoinRoom`]).
     join_room: Vec<JoinRoom>,
+    /// The free memory of every processor summed exactly (`None` where some processor has no
+    /// limit): an arrival compares it with the queue's claims.
+    free_total: Option<FixedSum>,
 }
 
 impl ClusterState {
@@ -173,6 +176,11 @@ impl ClusterState {
             most_free: MaxTree::new(problem.processors.len()),
             most_free_single: MaxTree::new(problem.processors.len()),
             join_room: vec![JoinRoom::default(); problem.datasets.len()],
+            free_total: problem.processors.iter().all(|p| p.memory_gb.is_finite()).then(|| {
+                let mut total = FixedSum::default();
+                problem.processors.iter().for_each(|p| total.add(p.memory_gb));
+                total
+            }),
         };
         for p in 0..problem.processors.len() {
             state.refresh_most_free(p);
@@ -359,10 +367,21 @@ impl ClusterState {
         self.refresh_most_free(p);
     }
 
+    /// The free memory of every processor summed, and how far that may lie from the same
+    /// amounts summed in floating point in any order (`None` where some processor has no
+    /// limit).
+    pub fn total_free_gb(&self) -> Option<(f64, f64)> {
+        self.free_total.as_ref().map(FixedSum::value)
+    }
+
     /// Moves the join-room entries of the tasks on processor `p`, whose free memory was
-    /// `before`.
+    /// `before` (and its share of the total).
     fn move_join_room(&mut self, problem: &Problem, p: usize, before: f64) {
         let now = self.free_memory[p];
+        if let Some(total) = &mut self.free_total {
+            total.remove(before);
+            total.add(now);
+        }
         for &u in &self.processors[p].tasks {
             self.join_room[problem.tasks[u].dataset].change(before, now);
         }
