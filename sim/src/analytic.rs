@@ -339,10 +339,11 @@ impl<'a> Analytic<'a> {
                 // Ended: its last member's processors were in its demand.
                 continue;
             };
-            let mut pace = group_pace(problem, d, g, now);
-            if let Some(old) = old {
-                pace.produced = old.produced;
-                pace.batch = pace.batch.max(old.batch);
+            let carried = old.as_ref().map(|o| (o.produced, o.batch));
+            let mut pace = group_pace(problem, d, g, now, old);
+            if let Some((produced, batch)) = carried {
+                pace.produced = produced;
+                pace.batch = pace.batch.max(batch);
             }
             for &(p, _) in &pace.demand {
                 if !pace.waiting {
@@ -453,27 +454,34 @@ impl<'a> Analytic<'a> {
     }
 }
 
-/// A group's demand as it stands: a group with a member on the move waits.
-fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPace {
+/// A group's demand as it stands: a group with a member on the move waits. `old` is the pace
+/// it replaces, whose buffers it takes over.
+fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos, old: Option<GroupPace>) -> GroupPace {
     let group = &d.state.groups[&g];
     let waiting = group.members.iter().any(|&t| d.state.tasks[t].status == TaskStatus::Migrating);
-    let mut compute: Demand = Vec::new();
+    let (mut compute, mut demand) = old.map_or_else(Default::default, |o| (o.compute, o.demand));
+    compute.clear();
     for &t in &group.members {
         let procs = &d.state.tasks[t].processors;
         let per_sample = actual_step_ns(problem, t, procs) / problem.tasks[t].batch_size as f64;
         compute.extend(procs.iter().map(|&p| (p, per_sample)));
     }
-    let compute = merge(compute);
-    let mut all = compute.clone();
+    merge(&mut compute);
+    demand.clone_from(&compute);
     let factor = problem.datasets[group.dataset].actual_prep_factor;
     let cost = |p: usize| group.prep_ns(problem, p).unwrap_or(f64::INFINITY);
-    all.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p) * factor)));
+    demand.extend(group.prep.iter().map(|&(p, share)| (p, share * cost(p) * factor)));
+    merge(&mut demand);
     let batch = group.members.iter().map(|&t| problem.tasks[t].batch_size).max().unwrap_or(0);
-    let leaf_bytes = group_leaf_bytes(problem, &group.members);
+    let leaf_bytes = match group.members[..] {
+        // A group of one buffers its member's last stage.
+        [t] => problem.tasks[t].stages.last().map_or(0, |&s| problem.stages[s].out_bytes),
+        _ => group_leaf_bytes(problem, &group.members),
+    };
     GroupPace {
         rate: 0.0,
         waiting,
-        demand: merge(all),
+        demand,
         compute,
         reference_prep: reference_prep_ns(problem, group.dataset, &group.stages),
         buffer_bytes: problem.buffer_batches as u64 * batch as u64 * leaf_bytes,
@@ -485,15 +493,18 @@ fn group_pace(problem: &Problem, d: &Driver, g: GroupId, now: Nanos) -> GroupPac
     }
 }
 
-/// Sorts by processor and adds up the entries of each.
-fn merge(mut entries: Demand) -> Demand {
+/// Sorts by processor and adds up the entries of each, in place.
+fn merge(entries: &mut Demand) {
     entries.sort_by_key(|e| e.0);
-    let mut merged: Demand = Vec::with_capacity(entries.len());
-    for (p, a) in entries {
-        match merged.last_mut() {
-            Some(last) if last.0 == p => last.1 += a,
-            _ => merged.push((p, a)),
+    let mut kept = 0;
+    for i in 0..entries.len() {
+        let (p, a) = entries[i];
+        if kept > 0 && entries[kept - 1].0 == p {
+            entries[kept - 1].1 += a;
+        } else {
+            entries[kept] = (p, a);
+            kept += 1;
         }
     }
-    merged
+    entries.truncate(kept);
 }
