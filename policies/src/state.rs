@@ -364,7 +364,8 @@ impl ClusterState {
         self.processors[p].tasks.push(task);
         self.join_room[problem.tasks[task].dataset].add(self.free_memory[p]);
         self.idle.remove(&p);
-        self.refresh_most_free(p);
+        // (The most-free-memory trees follow when what `p` serves is worked out again, which
+        // every caller does next.)
     }
 
     /// The free memory of every processor summed, and how far that may lie from the same
@@ -649,7 +650,6 @@ impl ClusterState {
             if self.processors[p].tasks.is_empty() {
                 self.idle.insert(p);
             }
-            self.refresh_most_free(p);
         }
     }
 

@@ -46,14 +46,24 @@ pub fn lower_bound_ns(problem: &Problem) -> f64 {
         chain = chain.max(t.arrival_ns as f64 + t.steps as f64 * step);
         work += t.steps as f64 * step * t.gang as f64;
     }
-    let mut by_dataset: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // Each dataset's prefix tree, built over one task per distinct pipeline (the first, so the
+    // nodes come in the order all of its tasks would create them), each standing for the most
+    // samples any task of that pipeline reads.
+    let mut pipelines: Vec<Vec<(u32, usize, f64)>> = vec![Vec::new(); problem.datasets.len()];
     for (i, t) in problem.tasks.iter().enumerate() {
-        by_dataset.entry(t.dataset).or_default().push(i);
+        let (rank, samples) = (problem.pipeline_rank(i), t.samples());
+        let seen = &mut pipelines[t.dataset];
+        match seen.iter_mut().find(|p| p.0 == rank) {
+            Some(p) => p.2 = p.2.max(samples),
+            None => seen.push((rank, i, samples)),
+        }
     }
-    for (dataset, tasks) in by_dataset {
-        let tree = PrefixTree::build(problem, &tasks);
+    for (dataset, seen) in pipelines.iter().enumerate().filter(|(_, seen)| !seen.is_empty()) {
+        let firsts: Vec<usize> = seen.iter().map(|p| p.1).collect();
+        let most = |task: usize| seen.iter().find(|p| p.1 == task).map_or(0.0, |p| p.2);
+        let tree = PrefixTree::build(problem, &firsts);
         for node in &tree.nodes {
-            let samples = node.consumers.iter().map(|&c| problem.tasks[c].samples()).fold(0.0, f64::max);
+            let samples = node.consumers.iter().map(|&c| most(c)).fold(0.0, f64::max);
             work += samples * reference_prep_ns(problem, dataset, &[node.stage]);
         }
     }
@@ -157,22 +167,23 @@ pub fn assemble(
     let lower_bound = lower_bound_ns(problem) / NS_PER_S;
     let unshared = unshared_prep_ns(problem) / NS_PER_S;
     let prep_work = m.prep_work_ns.iter().sum::<f64>() / NS_PER_S;
+    // Per dataset, its tasks and their preprocessing alone (summed in task order, from -0.0 as
+    // `Sum` does).
+    let mut per_dataset = vec![(0usize, -0.0f64); problem.datasets.len()];
+    for t in &problem.tasks {
+        let entry = &mut per_dataset[t.dataset];
+        entry.0 += 1;
+        entry.1 += t.samples() * reference_prep_ns(problem, t.dataset, &t.stages);
+    }
     let datasets_detail = problem
         .datasets
         .iter()
         .enumerate()
-        .map(|(d, info)| {
-            let tasks: Vec<_> = problem.tasks.iter().filter(|t| t.dataset == d).collect();
-            DatasetSummary {
-                id: info.id.clone(),
-                tasks: tasks.len(),
-                prep_work_s: m.prep_work_ns[d] / NS_PER_S,
-                prep_work_unshared_s: tasks
-                    .iter()
-                    .map(|t| t.samples() * reference_prep_ns(problem, d, &t.stages))
-                    .sum::<f64>()
-                    / NS_PER_S,
-            }
+        .map(|(d, info)| DatasetSummary {
+            id: info.id.clone(),
+            tasks: per_dataset[d].0,
+            prep_work_s: m.prep_work_ns[d] / NS_PER_S,
+            prep_work_unshared_s: per_dataset[d].1 / NS_PER_S,
         })
         .collect();
     let detail: Vec<ProcessorSummary> = problem
