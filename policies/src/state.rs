@@ -232,22 +232,28 @@ impl ClusterState {
     /// exactly as fast as what was added: its last member's count may end a hair below zero.)
     fn count_prep(&mut self, problem: &Problem, group: GroupId, now: Nanos, sign: f64) {
         let Some(g) = self.groups.get(&group) else { return };
-        let (mut samples, mut pace) = (f64::NEG_INFINITY, 0.0);
-        for &m in &g.members {
-            let state = &self.tasks[m];
-            let batch = problem.tasks[m].batch_size as f64;
-            let left = (problem.tasks[m].steps as f64 - state.steps_at(now)) * batch;
-            if left > samples {
-                (samples, pace) = (left, state.steps_per_ns * batch);
-            }
-        }
-        if g.members.is_empty() {
-            return;
-        }
+        let Some((lead, batch)) = self.most_behind(problem, &g.members, now) else { return };
+        let state = &self.tasks[lead];
+        let samples = (problem.tasks[lead].steps as f64 - state.steps_at(now)) * batch;
+        let pace = state.steps_per_ns * batch;
         for &(p, share) in &g.prep {
             let per_sample = share * g.prep_ns(problem, p).unwrap_or(0.0);
             self.backlog[p].add(now, sign * samples * per_sample, sign * pace * per_sample);
         }
+    }
+
+    /// The member with the most samples left to read at `now` (the first of equals), and its
+    /// batch size: a group's stream must produce that many more.
+    fn most_behind(&self, problem: &Problem, members: &[usize], now: Nanos) -> Option<(usize, f64)> {
+        let mut most: Option<(usize, f64, f64)> = None;
+        for &m in members {
+            let batch = problem.tasks[m].batch_size as f64;
+            let left = (problem.tasks[m].steps as f64 - self.tasks[m].steps_at(now)) * batch;
+            if most.is_none_or(|(_, _, l)| left > l) {
+                most = Some((m, batch, left));
+            }
+        }
+        most.map(|(m, batch, _)| (m, batch))
     }
 
     /// Drops what rounding left in the backlog of those of `procs` that now hold nothing.
@@ -263,18 +269,30 @@ impl ClusterState {
     /// per nanosecond (0: they wait), its steps so far brought up to `now`. What the analytic
     /// engine does whenever a group's pace changes.
     pub fn set_group_pace(&mut self, problem: &Problem, group: GroupId, now: Nanos, samples_per_ns: f64) {
-        self.count_prep(problem, group, now, -1.0);
-        let members = std::mem::take(&mut self.groups.get_mut(&group).expect("live group").members);
-        for &t in &members {
-            self.count_task(problem, t, now, -1.0);
+        // A change of pace changes how fast the group's backlog falls, not what it holds now:
+        // each part's rate moves by the difference. The preprocessing falls at its most
+        // behind member's pace (see `count_prep`), which stays the most behind.
+        let g = &self.groups[&group];
+        let lead = self.most_behind(problem, &g.members, now);
+        let prep_before = lead.map_or(0.0, |(m, batch)| self.tasks[m].steps_per_ns * batch);
+        for &t in &g.members {
             let state = &mut self.tasks[t];
+            let before = state.steps_per_ns;
             state.steps_done = state.steps_at(now);
             state.steps_since = now;
             state.steps_per_ns = samples_per_ns / problem.tasks[t].batch_size as f64;
-            self.count_task(problem, t, now, 1.0);
+            let change = state.steps_per_ns - before;
+            for &p in &state.processors {
+                if let Some(step) = problem.step_ns(t, p) {
+                    self.backlog[p].add(now, 0.0, step * change);
+                }
+            }
         }
-        self.groups.get_mut(&group).expect("live group").members = members;
-        self.count_prep(problem, group, now, 1.0);
+        let prep_after = lead.map_or(0.0, |(m, batch)| self.tasks[m].steps_per_ns * batch);
+        for &(p, share) in &g.prep {
+            let per_sample = share * g.prep_ns(problem, p).unwrap_or(0.0);
+            self.backlog[p].add(now, 0.0, (prep_after - prep_before) * per_sample);
+        }
     }
 
     /// Sets the steps `task` has done at `now`, between which it makes no progress: what the
