@@ -10,10 +10,10 @@ use crate::event::GroupId;
 /// cannot run) and the memory it needs on each processor it uses. Items with the same `group`
 /// (tasks reading one stream) are kept together where that costs little.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub struct Item<'a> {
     pub task: usize,
     pub gang: usize,
-    pub cost: Costs,
+    pub cost: Costs<'a>,
     pub memory: f64,
     pub group: Option<usize>,
     /// The stream it reads, for keeping streams apart on processors (see [`crate::room::Room`]); `None`:
@@ -21,10 +21,10 @@ pub struct Item {
     pub stream: Option<GroupId>,
     /// How long it runs on each processor (nanoseconds), for deciding whether to wait for a
     /// busy processor; `None`: the same as `cost`. Classed like `cost`.
-    pub duration: Option<Costs>,
+    pub duration: Option<Costs<'a>>,
 }
 
-impl Item {
+impl Item<'_> {
     pub(crate) fn size(&self) -> f64 {
         self.cost.classes().iter().flatten().copied().fold(f64::INFINITY, f64::min) * self.gang as f64
     }
@@ -249,7 +249,7 @@ pub(crate) mod tests {
 
     /// Single-processor items costing `sizes[t]` on each of `procs` processors, no memory, no
     /// group: P||Cmax in item form, for the assignment algorithms' tests.
-    pub(crate) fn items(sizes: &[f64], procs: usize) -> Vec<Item> {
+    pub(crate) fn items(sizes: &[f64], procs: usize) -> Vec<Item<'static>> {
         sizes
             .iter()
             .enumerate()

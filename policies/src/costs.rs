@@ -4,14 +4,14 @@
 //! per processor, every processor is its own class.
 
 use std::ops::Index;
-use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Costs {
+pub struct Costs<'a> {
     /// Per class (`None`: cannot run there).
     values: Values,
-    /// Each processor's class; `None`: one class per processor.
-    class_of: Option<Arc<[usize]>>,
+    /// Each processor's class (borrowed: a round builds two costs per task, and counting
+    /// references to a shared map cost more than the costs); `None`: one class per processor.
+    class_of: Option<&'a [usize]>,
 }
 
 /// The cost of each class: a few inline (a placing round builds two per task, and clusters
@@ -52,14 +52,14 @@ impl Values {
     }
 }
 
-impl Costs {
+impl<'a> Costs<'a> {
     /// Costs of one class of processors each, `class_of[p]` naming processor `p`'s class.
-    pub fn per_class(values: Vec<Option<f64>>, class_of: Arc<[usize]>) -> Self {
+    pub fn per_class(values: Vec<Option<f64>>, class_of: &'a [usize]) -> Self {
         Costs::per_class_from(values.into_iter(), class_of)
     }
 
     /// [`Costs::per_class`] from the costs as they come.
-    pub fn per_class_from(values: impl ExactSizeIterator<Item = Option<f64>>, class_of: Arc<[usize]>) -> Self {
+    pub fn per_class_from(values: impl ExactSizeIterator<Item = Option<f64>>, class_of: &'a [usize]) -> Self {
         let values = Values::collect(values);
         debug_assert!(class_of.iter().all(|&c| c < values.as_slice().len()));
         Costs { values, class_of: Some(class_of) }
@@ -67,12 +67,12 @@ impl Costs {
 
     /// Processor `p`'s class.
     pub fn class(&self, p: usize) -> usize {
-        self.class_of.as_ref().map_or(p, |c| c[p])
+        self.class_of.map_or(p, |c| c[p])
     }
 
     /// The map from processor to class (`None`: one class per processor).
-    pub fn class_map(&self) -> Option<&Arc<[usize]>> {
-        self.class_of.as_ref()
+    pub fn class_map(&self) -> Option<&'a [usize]> {
+        self.class_of
     }
 
     /// The cost of each class.
@@ -81,7 +81,7 @@ impl Costs {
     }
 
     pub fn processors(&self) -> usize {
-        self.class_of.as_ref().map_or(self.values.as_slice().len(), |c| c.len())
+        self.class_of.map_or(self.values.as_slice().len(), |c| c.len())
     }
 
     /// The cost on each processor, in order.
@@ -90,7 +90,7 @@ impl Costs {
     }
 }
 
-impl Index<usize> for Costs {
+impl Index<usize> for Costs<'_> {
     type Output = Option<f64>;
 
     fn index(&self, p: usize) -> &Option<f64> {
@@ -98,7 +98,7 @@ impl Index<usize> for Costs {
     }
 }
 
-impl From<Vec<Option<f64>>> for Costs {
+impl From<Vec<Option<f64>>> for Costs<'_> {
     /// Costs given per processor.
     fn from(values: Vec<Option<f64>>) -> Self {
         let values = if values.len() <= INLINE { Values::collect(values.into_iter()) } else { Values::Heap(values) };
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn processors_read_their_class() {
-        let costs = Costs::per_class(vec![Some(1.0), None], Arc::from(vec![1, 0, 0, 1]));
+        let costs = Costs::per_class(vec![Some(1.0), None], &[1, 0, 0, 1]);
         assert_eq!(costs.iter().collect::<Vec<_>>(), vec![None, Some(1.0), Some(1.0), None]);
         assert_eq!((costs.processors(), costs.class(3)), (4, 1));
         let plain = Costs::from(vec![Some(2.0), Some(3.0)]);

@@ -121,7 +121,7 @@ struct Exchange {
 
 /// The top processor and what exchanges with it are judged by.
 struct Pair<'a> {
-    items: &'a [Item],
+    items: &'a [Item<'a>],
     loads: &'a [f64],
     room: &'a Room,
     top: usize,

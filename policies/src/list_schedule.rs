@@ -313,7 +313,7 @@ fn first_with_ties(
 struct Lists {
     /// Each processor's class, the map it came from, and how many processors each class has.
     class_of: Vec<usize>,
-    class_map: Option<std::sync::Arc<[usize]>>,
+    class_map: Option<(usize, usize)>,
     class_sizes: Vec<usize>,
     /// Per class, every processor by when it frees up (for waiting), and those open to any
     /// stream with room; empty without a reservation. Reserved processors drop out of both,
@@ -488,16 +488,13 @@ impl Lists {
     /// Each processor's class, and how many processors each class has: worked out again only
     /// when the items carry another map (a policy's rounds all carry the same).
     fn set_classes(&mut self, item: &Item, processors: usize, classes: usize) {
-        let map = item.cost.class_map();
-        let same = match (map, &self.class_map) {
-            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
-            _ => false,
-        } && self.class_sizes.len() == classes
-            && self.class_of.len() == processors;
-        if same {
+        // The map by where it lies (a policy keeps one for all its rounds).
+        let map = item.cost.class_map().map(|m| (m.as_ptr() as usize, m.len()));
+        let same = map.is_some() && map == self.class_map && self.class_sizes.len() == classes;
+        if same && self.class_of.len() == processors {
             return;
         }
-        self.class_map = map.cloned();
+        self.class_map = map;
         self.class_of.clear();
         self.class_of.extend((0..processors).map(|p| item.cost.class(p)));
         self.class_sizes.clear();

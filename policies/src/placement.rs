@@ -381,11 +381,11 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
             Item {
                 task: t,
                 gang: task.gang as usize,
-                cost: Costs::per_class_from(cost, class_of.clone()),
+                cost: Costs::per_class_from(cost, class_of),
                 memory: task.memory_gb,
                 stream: Some(groups.stream_key(problem, gi, t)),
                 group: Some(gi),
-                duration: Some(Costs::per_class_from(duration, class_of.clone())),
+                duration: Some(Costs::per_class_from(duration, class_of)),
             }
         })
         .collect();

@@ -225,7 +225,7 @@ mod tests {
     use super::*;
     use crate::costs::Costs;
 
-    fn item(stream: Option<GroupId>, memory: f64) -> Item {
+    fn item(stream: Option<GroupId>, memory: f64) -> Item<'static> {
         Item { task: 0, gang: 1, cost: Costs::from(vec![Some(1.0); 3]), memory, group: None, stream, duration: None }
     }
 
