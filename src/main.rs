@@ -10,7 +10,9 @@ mod table;
 use clap::Parser;
 
 /// A planning round builds and drops many small vectors and maps; mimalloc serves them several
-/// times faster than the system allocator (see the README's Speed section).
+/// times faster than the system allocator (see the README's Speed section). Built without
+/// transparent huge pages (`no_thp`): the kernel zeroing 2 MiB pages on first touch took 2.5 s
+/// of the 3.8 s that building a 1M-task workload took.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
