@@ -278,25 +278,20 @@ fn merge_runs(entries: &mut Vec<(f64, usize)>, ends: &[usize], merged: &mut Vec<
 /// be among the `count` smallest of these processors and any others by (value, processor).
 /// (Any later one has a larger value than `count` already handed over.)
 fn first_with_ties(
-    procs: &[usize],
+    procs: impl IntoIterator<Item = usize>,
     count: usize,
     eligible: impl Fn(usize) -> bool,
     value: impl Fn(usize) -> f64,
     out: &mut Vec<(f64, usize)>,
 ) {
-    let mut taken = 0;
     let mut last = f64::NAN;
-    for &p in procs {
-        if !eligible(p) {
-            continue;
-        }
+    for (taken, p) in procs.into_iter().filter(|&p| eligible(p)).enumerate() {
         let v = value(p);
         if taken >= count && v != last {
             break;
         }
         out.push((v, p));
         last = v;
-        taken += 1;
     }
 }
 
@@ -595,9 +590,11 @@ impl Own<'_> {
         out: &mut Vec<(f64, usize)>,
     ) {
         match *self {
-            Own::Listed(procs) => first_with_ties(procs, count, eligible, value, out),
+            Own::Listed(procs) => first_with_ties(procs.iter().copied(), count, eligible, value, out),
+            // The walk stops once it has seen every member still in.
             Own::Walked { frees, c, members, left } => {
-                frees.walk_with_ties(c, left, count, |p| members[p], eligible, value, out)
+                let walked = frees.live(c).filter(|&p| members[p]).take(left);
+                first_with_ties(walked, count, eligible, value, out)
             }
         }
     }
@@ -714,44 +711,17 @@ impl Segments {
         }
     }
 
-    /// [`first_with_ties`] over class `c`'s processors still in that are `member`s (of which
-    /// `members` are still in: the walk stops once it has seen them all).
-    #[allow(clippy::too_many_arguments)] // the arguments of `first_with_ties`, and where to walk
-    fn walk_with_ties(
-        &self,
-        c: usize,
-        members: usize,
-        count: usize,
-        member: impl Fn(usize) -> bool,
-        eligible: impl Fn(usize) -> bool,
-        value: impl Fn(usize) -> f64,
-        out: &mut Vec<(f64, usize)>,
-    ) {
-        let Some(&end) = self.ends.get(c) else { return };
-        // The next slot still in, without shortening the way there (the scans for waiting
-        // items do that).
+    /// Class `c`'s processors still in, in order, found without shortening the way to them
+    /// (the scans for waiting items do that).
+    fn live(&self, c: usize) -> impl Iterator<Item = usize> + '_ {
         let live_from = |mut k: usize| {
             while self.next[k] != k {
                 k = self.next[k];
             }
             k
         };
-        let (mut k, mut seen, mut taken, mut last) = (live_from(self.starts[c]), 0, 0, f64::NAN);
-        while k < end && seen < members {
-            let p = self.procs[k];
-            if member(p) {
-                seen += 1;
-                if eligible(p) {
-                    let v = value(p);
-                    if taken >= count && v != last {
-                        break;
-                    }
-                    out.push((v, p));
-                    last = v;
-                    taken += 1;
-                }
-            }
-            k = live_from(k + 1);
-        }
+        let (start, end) = self.starts.get(c).zip(self.ends.get(c)).map_or((0, 0), |(&s, &e)| (live_from(s), e));
+        std::iter::successors(Some(start).filter(|&k| k < end), move |&k| Some(live_from(k + 1)).filter(|&k| k < end))
+            .map(|k| self.procs[k])
     }
 }
