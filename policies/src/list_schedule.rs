@@ -11,6 +11,7 @@
 use crate::assign::{order_key, smallest_k, Item, Reservation};
 use crate::event::GroupId;
 use crate::room::{Room, Serving, SELF_CONTAINED};
+use coprep_traces::merge::merge_into;
 use std::cmp::Reverse;
 
 /// How much sooner a task must finish by waiting for busy processors, rather than starting on
@@ -255,18 +256,7 @@ fn merge_runs(entries: &mut Vec<(f64, usize)>, ends: &[usize], merged: &mut Vec<
         [first, _] => {
             let (left, right) = entries.split_at(*first);
             merged.clear();
-            let (mut i, mut j) = (0, 0);
-            while i < left.len() && j < right.len() {
-                if by(&right[j], &left[i]).is_lt() {
-                    merged.push(right[j]);
-                    j += 1;
-                } else {
-                    merged.push(left[i]);
-                    i += 1;
-                }
-            }
-            merged.extend_from_slice(&left[i..]);
-            merged.extend_from_slice(&right[j..]);
+            merge_into(left, right, merged, |a, b| by(a, b).is_lt());
             std::mem::swap(entries, merged);
         }
         _ => entries.sort_unstable_by(by),

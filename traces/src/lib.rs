@@ -19,6 +19,7 @@ pub mod error;
 pub mod import;
 pub mod io;
 pub mod json_lines;
+pub mod merge;
 pub mod model;
 pub mod pcmax;
 pub mod planner;

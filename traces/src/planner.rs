@@ -4,6 +4,7 @@
 //!
 //! Everything here is a pure function of a [`Problem`].
 
+use crate::merge::merge_into;
 use crate::problem::Problem;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -289,19 +290,8 @@ fn merge_pairs(by_samples: &mut Vec<Member>, k: usize, merged: &mut Vec<Member>)
     merged.clear();
     for pair in by_samples.chunks(2 * k) {
         let (left, right) = pair.split_at(k.min(pair.len()));
-        let (mut i, mut j) = (0, 0);
-        while i < left.len() && j < right.len() {
-            // Ties keep the left half first, as a stable sort of the pair would.
-            if right[j].0.total_cmp(&left[i].0).is_lt() {
-                merged.push(right[j]);
-                j += 1;
-            } else {
-                merged.push(left[i]);
-                i += 1;
-            }
-        }
-        merged.extend_from_slice(&left[i..]);
-        merged.extend_from_slice(&right[j..]);
+        // Ties keep the left half first, as a stable sort of the pair would.
+        merge_into(left, right, merged, |a, b| a.0.total_cmp(&b.0).is_lt());
     }
     std::mem::swap(by_samples, merged);
 }
