@@ -405,33 +405,36 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // take no number.
     let mut ids = ids.clone();
     let mut next = view.fresh_group_id();
-    let mut renumbered: BTreeMap<GroupId, GroupId> = BTreeMap::new();
+    // A round opens a few groups: a short list, searched in order.
+    let mut renumbered: Vec<(GroupId, GroupId)> = Vec::new();
     for (i, procs) in placement.iter().enumerate() {
         let planned = ids[members[i].0];
-        if procs.is_some() && !view.state.groups.contains_key(&planned) {
-            renumbered.entry(planned).or_insert_with(|| {
-                next += 1;
-                next - 1
-            });
+        if procs.is_some() && !view.state.groups.contains_key(&planned) && !renumbered.iter().any(|r| r.0 == planned) {
+            renumbered.push((planned, next));
+            next += 1;
         }
     }
     for id in &mut ids {
-        if let Some(&n) = renumbered.get(id) {
+        if let Some(&(_, n)) = renumbered.iter().find(|r| r.0 == *id) {
             *id = n;
         }
     }
     let mut decisions = Vec::new();
-    let mut placed: BTreeMap<usize, Vec<(usize, &[usize])>> = BTreeMap::new();
     // Balancing pace, preprocessing may also go to processors left without tasks.
     let idle = if balance == Balance::Rate { idle_processors(view) } else { Vec::new() };
+    // The placed tasks by group (in group order, each group's in placement order).
+    let mut placed: Vec<(usize, usize, &[usize])> = Vec::new();
     for (i, procs) in placement.iter().enumerate() {
         if let Some(procs) = procs {
             let (gi, t) = members[i];
             decisions.push(Decision::Start { task: t, processors: procs.clone(), group: ids[gi] });
-            placed.entry(gi).or_default().push((t, procs));
+            placed.push((gi, t, procs));
         }
     }
-    for (gi, new_members) in placed {
+    placed.sort_by_key(|m| m.0);
+    for group in placed.chunk_by(|a, b| a.0 == b.0) {
+        let new_members: Vec<(usize, &[usize])> = group.iter().map(|&(_, t, procs)| (t, procs)).collect();
+        let gi = group[0].0;
         let id = ids[gi];
         let live: &[usize] = view.state.groups.get(&id).map_or(&[], |g| &g.members);
         let mut tasks: Vec<usize> = new_members.iter().map(|m| m.0).collect();
