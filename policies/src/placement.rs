@@ -161,36 +161,31 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     // the two are too close to call are the processors summed and the queue walked. (Debug
     // builds walk it anyway and check the answer.)
     let newest = view.state.pending.last().is_some_and(|&(_, last)| last == task);
-    if let (true, Some((free, free_off))) = (newest, view.state.total_free_gb()) {
-        let (claimed, off_by) = view.state.pending_claim_gb();
-        let clear = if claimed - off_by > free + free_off + 1e-9 {
-            Some(true)
-        } else if claimed + off_by <= free - free_off + 1e-9 {
-            Some(false)
-        } else {
-            None
-        };
-        if let Some(beyond) = clear {
-            debug_assert_eq!(beyond, beyond_by_walk(task, view, window, view.state.free_memory().iter().sum()));
-            return beyond;
-        }
+    let kept_free = view.state.total_free_gb().filter(|_| newest);
+    if let Some(beyond) = kept_free.and_then(|(free, off)| claims_beyond(view, free, off)) {
+        debug_assert_eq!(beyond, beyond_by_walk(task, view, window, view.state.free_memory().iter().sum()));
+        return beyond;
     }
     let total_free: f64 = view.state.free_memory().iter().sum();
-    if newest {
-        let (claimed, off_by) = view.state.pending_claim_gb();
-        let clear = if claimed - off_by > total_free + 1e-9 {
-            Some(true)
-        } else if claimed + off_by <= total_free + 1e-9 {
-            Some(false)
-        } else {
-            None
-        };
-        if let Some(beyond) = clear {
-            debug_assert_eq!(beyond, beyond_by_walk(task, view, window, total_free), "queue claims kept wrong");
-            return beyond;
-        }
+    if let Some(beyond) = newest.then(|| claims_beyond(view, total_free, 0.0)).flatten() {
+        debug_assert_eq!(beyond, beyond_by_walk(task, view, window, total_free), "queue claims kept wrong");
+        return beyond;
     }
     beyond_by_walk(task, view, window, total_free)
+}
+
+/// Whether the whole queue's claims, which the state keeps to within a known error, clearly
+/// exceed free memory `free` known to within `free_off` (`Some(true)`), clearly fit it
+/// (`Some(false)`), or are too close to call (`None`).
+fn claims_beyond(view: &View, free: f64, free_off: f64) -> Option<bool> {
+    let (claimed, off_by) = view.state.pending_claim_gb();
+    if claimed - off_by > free + free_off + 1e-9 {
+        Some(true)
+    } else if claimed + off_by <= free - free_off + 1e-9 {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// [`beyond_window`] by walking the queue to `task`, summing claims in queue order.
