@@ -375,10 +375,7 @@ impl ClusterState {
 
     /// Puts `task` on processor `p`.
     fn hold(&mut self, problem: &Problem, task: usize, p: usize) {
-        let before = self.free_memory[p];
-        self.processors[p].memory_used += problem.tasks[task].memory_gb;
-        self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
-        self.move_join_room(problem, p, before);
+        self.set_memory_used(problem, p, self.processors[p].memory_used + problem.tasks[task].memory_gb);
         self.processors[p].tasks.push(task);
         self.join_room[problem.tasks[task].dataset].add(self.free_memory[p]);
         self.idle.remove(&p);
@@ -393,9 +390,12 @@ impl ClusterState {
         self.free_total.as_ref().map(FixedSum::value)
     }
 
-    /// Moves the join-room entries of the tasks on processor `p`, whose free memory was
-    /// `before` (and its share of the total).
-    fn move_join_room(&mut self, problem: &Problem, p: usize, before: f64) {
+    /// Sets the memory processor `p`'s tasks use, and with it its free memory, moving the
+    /// join-room entries of the tasks on it (and its share of the total).
+    fn set_memory_used(&mut self, problem: &Problem, p: usize, used: f64) {
+        let before = self.free_memory[p];
+        self.processors[p].memory_used = used;
+        self.free_memory[p] = problem.processors[p].memory_gb - used;
         let now = self.free_memory[p];
         if let Some(total) = &mut self.free_total {
             total.remove(before);
@@ -659,12 +659,10 @@ impl ClusterState {
 
     fn release(&mut self, problem: &Problem, task: usize, procs: &[usize]) {
         for &p in procs {
-            let before = self.free_memory[p];
-            self.join_room[problem.tasks[task].dataset].remove(before);
+            self.join_room[problem.tasks[task].dataset].remove(self.free_memory[p]);
             self.processors[p].tasks.retain(|&x| x != task);
-            self.processors[p].memory_used = (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
-            self.free_memory[p] = problem.processors[p].memory_gb - self.processors[p].memory_used;
-            self.move_join_room(problem, p, before);
+            let used = (self.processors[p].memory_used - problem.tasks[task].memory_gb).max(0.0);
+            self.set_memory_used(problem, p, used);
             if self.processors[p].tasks.is_empty() {
                 self.idle.insert(p);
             }
