@@ -307,11 +307,9 @@ struct Lists {
     open_frees: Segments,
     /// Per class, the processors with room open to any stream, by load.
     by_load: Vec<SortedVec>,
-    /// Whether a self-contained item's processors are found by walking `frees` (with a
-    /// reservation, where loads are when processors free up); then, per processor, whether it
-    /// served self-contained tasks with room at the round's start, and per class how many
-    /// did and how many of those were reserved since.
-    walk_self_contained: bool,
+    /// Where self-contained items' processors are walked (see `loads_are_frees`): per
+    /// processor, whether it served self-contained tasks with room at the round's start, and
+    /// per class how many did and how many of those were reserved since.
     self_contained: Vec<bool>,
     self_contained_in: Vec<usize>,
     self_contained_reserved: Vec<usize>,
@@ -322,8 +320,10 @@ struct Lists {
     own: Vec<usize>,
     own_load: Vec<usize>,
     own_spans: Vec<(usize, usize)>,
-    /// Whether `own_load` is `own` (loads are when processors free up).
-    own_load_is_own: bool,
+    /// Whether loads are when processors free up (a reservation's, balancing work): then an
+    /// order by load is the order by free-up, so `own_load` is `own`, and a self-contained
+    /// item's processors (many) are found by walking `frees` rather than listed.
+    loads_are_frees: bool,
     /// Processors placed on during the round, and of those, the ones serving a stream: that
     /// came to serve it (were open), and that served it from the start.
     touched: Vec<bool>,
@@ -364,8 +364,7 @@ impl Lists {
             r.by_frees
         });
         // Where the balance is when processors free up, lists by load are lists by free-up.
-        self.own_load_is_own = reservation.is_some_and(|r| r.frees_in == loads);
-        self.walk_self_contained = self.own_load_is_own;
+        self.loads_are_frees = reservation.is_some_and(|r| r.frees_in == loads);
         match by_frees {
             Some(order) => self.frees.fill(m, (0..classes).map(|c| order.class(c).iter().map(|e| e.1))),
             None => self.frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
@@ -377,7 +376,7 @@ impl Lists {
         self.wanted.sort_unstable();
         self.wanted.dedup();
         let self_contained_wanted = self.wanted.binary_search(&SELF_CONTAINED).is_ok();
-        let walk = self.walk_self_contained;
+        let walk = self.loads_are_frees;
         // A first test of whether a stream is wanted, one bit per stream (most processors
         // serve streams no item reads).
         let wanted_bits = self.wanted.iter().fold(0u64, |bits, &s| bits | stream_bit(s));
@@ -437,7 +436,7 @@ impl Lists {
         for (c, list) in self.by_load.iter_mut().enumerate() {
             list.0.clear();
             list.0.extend(class_run(&self.open_keyed, c).map(|p| (order_key(loads[p]), p)));
-            if !self.own_load_is_own {
+            if !self.loads_are_frees {
                 list.0.sort_unstable();
             }
             debug_assert!(list.0.is_sorted());
@@ -456,7 +455,7 @@ impl Lists {
             at += len;
         }
         self.own_load.clear();
-        if !self.own_load_is_own {
+        if !self.loads_are_frees {
             self.own_load.extend_from_slice(&self.own);
             for &(from, len) in &self.own_spans {
                 self.own_load[from..from + len].sort_unstable_by_key(|&p| (order_key(loads[p]), p));
@@ -493,7 +492,7 @@ impl Lists {
     /// room then), in `order`.
     fn own(&self, stream: Option<GroupId>, c: usize, order: Order) -> Own<'_> {
         let Some(s) = stream else { return Own::Listed(&[]) };
-        if s == SELF_CONTAINED && self.walk_self_contained {
+        if s == SELF_CONTAINED && self.loads_are_frees {
             // Walked in order of when they free up, which is the order of load here.
             let left = self.self_contained_in[c] - self.self_contained_reserved[c];
             return Own::Walked { frees: &self.frees, c, members: &self.self_contained, left };
@@ -502,7 +501,7 @@ impl Lists {
         let Ok(w) = self.wanted.binary_search(&s) else { return Own::Listed(&[]) };
         let (from, len) = self.own_spans[w * classes + c];
         Own::Listed(match order {
-            Order::Load if !self.own_load_is_own => &self.own_load[from..from + len],
+            Order::Load if !self.loads_are_frees => &self.own_load[from..from + len],
             _ => &self.own[from..from + len],
         })
     }
