@@ -5,7 +5,7 @@ use coprep_policies::ClusterState;
 use coprep_traces::planner::PrefixTree;
 use coprep_traces::records::{interval_set, DatasetSummary, JobRecord, ProcessorSummary, RunRecords, Summary};
 use coprep_traces::{ns_to_secs, Problem, NS_PER_S};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Time a processor spent, in nanoseconds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,18 +49,23 @@ pub fn lower_bound_ns(problem: &Problem) -> f64 {
     // Each dataset's prefix tree, built over one task per distinct pipeline (the first, so the
     // nodes come in the order all of its tasks would create them), each standing for the most
     // samples any task of that pipeline reads.
-    let mut pipelines: Vec<Vec<(u32, usize, f64)>> = vec![Vec::new(); problem.datasets.len()];
+    // Per dataset, (first task, most samples) of each pipeline in order of first task; found by
+    // (dataset, pipeline rank), so that many pipelines cost no scan per task.
+    let mut pipelines: Vec<Vec<(usize, f64)>> = vec![Vec::new(); problem.datasets.len()];
+    let mut slot: HashMap<(usize, u32), usize> = HashMap::new();
     for (i, t) in problem.tasks.iter().enumerate() {
-        let (rank, samples) = (problem.pipeline_rank(i), t.samples());
+        let samples = t.samples();
         let seen = &mut pipelines[t.dataset];
-        match seen.iter_mut().find(|p| p.0 == rank) {
-            Some(p) => p.2 = p.2.max(samples),
-            None => seen.push((rank, i, samples)),
-        }
+        let at = *slot.entry((t.dataset, problem.pipeline_rank(i))).or_insert_with(|| {
+            seen.push((i, samples));
+            seen.len() - 1
+        });
+        seen[at].1 = seen[at].1.max(samples);
     }
     for (dataset, seen) in pipelines.iter().enumerate().filter(|(_, seen)| !seen.is_empty()) {
-        let firsts: Vec<usize> = seen.iter().map(|p| p.1).collect();
-        let most = |task: usize| seen.iter().find(|p| p.1 == task).map_or(0.0, |p| p.2);
+        let firsts: Vec<usize> = seen.iter().map(|p| p.0).collect();
+        // The tree's consumers are those first tasks, which come in task order.
+        let most = |task: usize| firsts.binary_search(&task).map_or(0.0, |k| seen[k].1);
         let tree = PrefixTree::build(problem, &firsts);
         for node in &tree.nodes {
             let samples = node.consumers.iter().map(|&c| most(c)).fold(0.0, f64::max);
