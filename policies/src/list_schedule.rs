@@ -393,34 +393,25 @@ impl Lists {
         let (open_keyed, keyed) = (&mut self.open_keyed, &mut self.keyed);
         let (self_contained, self_contained_in) = (&mut self.self_contained, &mut self.self_contained_in);
         let wanted = &self.wanted;
-        let mut lay_out = |p: usize, c: usize, serves: Serving| match serves {
-            Serving::Nothing => open_keyed.push((c, frees_key(p), p)),
-            Serving::Stream(SELF_CONTAINED, _) if walk => {
-                self_contained[p] = true;
-                self_contained_in[c] += 1;
+        // One pass, one call site: the match is inlined into the loop (a closure called from
+        // two loops was not, and cost a call per processor).
+        for (p, (&f, &c)) in free.iter().zip(class_of).enumerate() {
+            // Processors without room for the smallest item never take one.
+            if f + 1e-9 < smallest {
+                continue;
             }
-            Serving::Stream(s, _) if wanted_bits & stream_bit(s) != 0 => {
-                if let Ok(w) = wanted.binary_search(&s) {
-                    keyed.push((w * classes + c, frees_key(p), p));
+            match serving.map_or(Serving::Nothing, |s| s[p]) {
+                Serving::Nothing => open_keyed.push((c, frees_key(p), p)),
+                Serving::Stream(SELF_CONTAINED, _) if walk => {
+                    self_contained[p] = true;
+                    self_contained_in[c] += 1;
                 }
-            }
-            _ => {}
-        };
-        match serving {
-            Some(serving) => {
-                for (p, ((&f, &c), &serves)) in free.iter().zip(class_of).zip(serving).enumerate() {
-                    // Processors without room for the smallest item never take one.
-                    if f + 1e-9 >= smallest {
-                        lay_out(p, c, serves);
+                Serving::Stream(s, _) if wanted_bits & stream_bit(s) != 0 => {
+                    if let Ok(w) = wanted.binary_search(&s) {
+                        keyed.push((w * classes + c, frees_key(p), p));
                     }
                 }
-            }
-            None => {
-                for (p, (&f, &c)) in free.iter().zip(class_of).enumerate() {
-                    if f + 1e-9 >= smallest {
-                        lay_out(p, c, Serving::Nothing);
-                    }
-                }
+                _ => {}
             }
         }
         if !self_contained_wanted {
