@@ -31,7 +31,6 @@ use coprep_traces::planner::group_leaf_bytes;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let mut d = Driver::new(problem, opts.record_events);
@@ -62,7 +61,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
             } else {
                 a.close_stall(t, now);
                 a.settle_group(group, now);
-                a.dirty.insert(group);
+                a.dirty.push(group);
                 a.membership_changed = true;
                 let applied = d.finish(policy, t, now)?;
                 if !d.state.groups.contains_key(&group) {
@@ -75,7 +74,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         while let Some(e) = d.pop_external(now) {
             let applied = d.external(policy, e, now)?;
             if let External::MoveDone(task) = e {
-                a.dirty.insert(d.state.tasks[task].group.expect("moved tasks run"));
+                a.dirty.push(d.state.tasks[task].group.expect("moved tasks run"));
             }
             a.note(&d, &applied, now);
         }
@@ -169,7 +168,9 @@ struct Analytic<'a> {
     buffer_peak: u64,
     prep_batches: u64,
     /// Groups an instant touched: their demand is rebuilt and their component re-solved.
-    dirty: BTreeSet<GroupId>,
+    /// (A few per instant, with repeats: a vector sorted once at the end of the instant costs
+    /// less than a tree's node per insert.)
+    dirty: Vec<GroupId>,
     membership_changed: bool,
     /// Scratch for the component search: the stamp a processor was last visited with.
     visited: Vec<u64>,
@@ -200,7 +201,7 @@ impl<'a> Analytic<'a> {
             buffer_total: 0,
             buffer_peak: 0,
             prep_batches: 0,
-            dirty: BTreeSet::new(),
+            dirty: Vec::new(),
             membership_changed: false,
             visited: vec![0; np],
             stamp: 0,
@@ -305,13 +306,13 @@ impl<'a> Analytic<'a> {
                 self.marks[t] = progress_marks(self.problem.tasks[t].steps);
             }
             self.open_stall(d, t, now);
-            self.dirty.insert(group);
+            self.dirty.push(group);
             self.membership_changed = true;
         }
         for &t in &applied.moved {
             self.close_stall(t, now);
             self.open_stall(d, t, now);
-            self.dirty.insert(d.state.tasks[t].group.expect("moved tasks run"));
+            self.dirty.push(d.state.tasks[t].group.expect("moved tasks run"));
         }
         self.dirty.extend(applied.prep_placed.iter().copied());
     }
@@ -324,7 +325,9 @@ impl<'a> Analytic<'a> {
         let stamp = self.stamp;
         let mut frontier = std::mem::take(&mut self.frontier);
         frontier.clear();
-        let dirty = std::mem::take(&mut self.dirty);
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
         for &g in &dirty {
             self.settle_group(g, now);
             let old = self.groups.remove(&g);
@@ -406,7 +409,7 @@ impl<'a> Analytic<'a> {
         for (k, g) in ids.iter().enumerate() {
             let rate = rates[k];
             let was = self.groups[g].rate;
-            if was != rate || dirty.contains(g) {
+            if was != rate || dirty.binary_search(g).is_ok() {
                 changed |= was != rate;
                 self.settle_group(*g, now);
                 self.groups.get_mut(g).expect("live").rate = rate;
@@ -450,7 +453,8 @@ impl<'a> Analytic<'a> {
                 d.record(|| EventRecord::Rates { time, groups, utilisation });
             }
         }
-        (self.frontier, self.procs_seen, self.ids_seen) = (frontier, procs, ids);
+        dirty.clear();
+        (self.frontier, self.procs_seen, self.ids_seen, self.dirty) = (frontier, procs, ids, dirty);
     }
 }
 
