@@ -91,6 +91,12 @@ impl RoundGroups {
         self.sizes.binary_search_by_key(&dataset, |s| s.0).ok().map(|i| self.sizes[i].1)
     }
 
+    /// Whether every dataset's group size this round is one: then every group is a task alone
+    /// on a fresh stream (a live stream has no room under a size of one).
+    pub fn all_sizes_one(&self) -> bool {
+        self.sizes.iter().all(|&(_, k)| k == 1)
+    }
+
     /// The stream key (see [`stream_key`]) group `g`'s member `task` is kept apart by.
     pub fn stream_key(&self, problem: &Problem, g: usize, task: usize) -> GroupId {
         stream_key(problem.tasks[task].gang as usize, self.ids[g], self.consumers[g])

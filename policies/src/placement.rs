@@ -16,7 +16,7 @@ use crate::multifit::multifit;
 use crate::room::{Colocate, Room};
 use crate::takers::finds_takers;
 use crate::view::View;
-use crate::window::{plan_window, window_len, OpenRoom};
+use crate::window::{plan_window, window_len, OpenRoom, WindowFit};
 use coprep_traces::planner::{group_stages, resolve_cap, Cap, CapSearch};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
@@ -272,7 +272,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let PlanCache { caps, cap_search, all, classes, capacity, by_frees, groups, free_open, lpt, prep_share, planned } =
         cache;
     let open = OpenRoom::of(view, colocate, free_open);
-    if !plan_window(view, &open, colocate, planned) {
+    let fit = plan_window(view, &open, colocate, planned);
+    if fit == WindowFit::Nowhere {
         return Vec::new();
     }
     let pending: &[usize] = planned;
@@ -305,6 +306,15 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         Cap::Unlimited => (live(dataset).consumers.len() + members.len()).max(1),
         Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
     });
+    // Where the window's tasks could start only by joining live streams and no dataset's group
+    // size lets anyone join, every task is alone on a fresh stream, whose takers are exactly
+    // the room on new streams that none has: the round places nothing. In a congested cluster
+    // that is half the rounds; they end here, before the groups are numbered and each task's
+    // takers looked for (debug builds go on, and check that none is found).
+    let joins_barred = fit == WindowFit::JoiningOnly && groups.all_sizes_one();
+    if joins_barred && !cfg!(debug_assertions) {
+        return Vec::new();
+    }
     groups.number(view);
     let groups: &RoundGroups = groups;
     // Per planned task, in group order: whether it finds takers (see `takers`). Where none
@@ -316,6 +326,10 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         taken.extend(g.iter().map(|&t| finds_takers(view, &open, t, groups.stream_key(problem, gi, t))));
     }
     let none_taken = !taken.contains(&true);
+    debug_assert!(
+        none_taken || !joins_barred,
+        "a task found takers though nobody could join and none had room on a new stream"
+    );
     if none_taken && !cfg!(debug_assertions) {
         return Vec::new();
     }

@@ -84,13 +84,26 @@ pub fn has_room(free: impl Iterator<Item = f64>, n: usize, memory: f64) -> bool 
     free.filter(|&f| f + 1e-9 >= memory).take(n).count() >= n
 }
 
+/// Where a round's planned tasks could start, as [`plan_window`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowFit {
+    /// None could: the round would only renew the head's reservation, which binds nothing
+    /// when nothing else is placed.
+    Nowhere,
+    /// Some could, but only by joining a live stream of their dataset (no task has room on
+    /// new streams): where every dataset's group size is one, nobody joins, so nobody starts.
+    JoiningOnly,
+    /// Some task has room on a new stream (processors open to any, or, a single task, those
+    /// holding only self-contained tasks).
+    NewStream,
+}
+
 /// The tasks a round plans, into `planned` (in queue order): those of the window that could
 /// start now (each alone fits the free memory of enough processors) and the oldest that could
 /// not, which keeps a reservation (in a congested cluster the rest cannot start whatever the
-/// plan, and planning them would cost a scan of every processor each). Returns whether any
-/// could start: with none, the round would only renew the head's reservation, which binds
-/// nothing when nothing else is placed.
-pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &mut Vec<usize>) -> bool {
+/// plan, and planning them would cost a scan of every processor each). Returns where they
+/// could start.
+pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &mut Vec<usize>) -> WindowFit {
     let problem = view.problem;
     let OpenRoom { free_memory, free_open, most_free, most_free_single, .. } = *room;
     // New streams start only on the processors open to them (all of them, unless streams are
@@ -117,7 +130,7 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
         colocate == Colocate::Stream && view.state.join_room(dataset, gang, memory)
     };
     let mut head_kept = false;
-    let mut any_fits = false;
+    let (mut any_fits, mut any_fits_new) = (false, false);
     planned.clear();
     for t in pending {
         let task = &problem.tasks[t];
@@ -128,12 +141,17 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
         };
         let fits = fits_new || may_join(task.dataset, gang, memory);
         any_fits |= fits;
+        any_fits_new |= fits_new;
         if fits || !head_kept {
             head_kept |= !fits;
             planned.push(t);
         }
     }
-    any_fits
+    match (any_fits, any_fits_new) {
+        (_, true) => WindowFit::NewStream,
+        (true, false) => WindowFit::JoiningOnly,
+        (false, false) => WindowFit::Nowhere,
+    }
 }
 
 /// The free memory of the processors of `dataset`'s live consumers, a processor once per
