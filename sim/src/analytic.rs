@@ -24,7 +24,7 @@
 use crate::driver::{progress_marks, Applied, Driver, External};
 use crate::indexed_heap::IndexedHeap;
 use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
-use crate::rates::{alone, solve, Demand};
+use crate::rates::{alone, Demand, Solver};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::group_leaf_bytes;
@@ -181,6 +181,11 @@ struct Analytic<'a> {
     frontier: Vec<usize>,
     procs_seen: Vec<usize>,
     ids_seen: Vec<GroupId>,
+    /// Scratch for solving paces: the groups' demands on the visited processors, the solver's
+    /// buffers, and the rates it found.
+    local: Vec<Demand>,
+    solver: Solver,
+    rates: Vec<f64>,
 }
 
 impl<'a> Analytic<'a> {
@@ -209,6 +214,9 @@ impl<'a> Analytic<'a> {
             frontier: Vec::new(),
             procs_seen: Vec::new(),
             ids_seen: Vec::new(),
+            local: Vec::new(),
+            solver: Solver::default(),
+            rates: Vec::new(),
         }
     }
 
@@ -383,20 +391,24 @@ impl<'a> Analytic<'a> {
         }
         procs.sort_unstable();
         ids.sort_unstable();
-        let rates = match ids[..] {
+        let mut rates = std::mem::take(&mut self.rates);
+        rates.clear();
+        match ids[..] {
             // A group alone on its processors (the usual case where streams are kept apart).
-            [g] => vec![alone(&self.groups[&g].demand)],
+            [g] => rates.push(alone(&self.groups[&g].demand)),
             _ => {
-                let local: Vec<Demand> = ids
-                    .iter()
-                    .map(|g| {
-                        let demand = &self.groups[g].demand;
-                        demand.iter().map(|&(p, a)| (procs.binary_search(&p).expect("visited"), a)).collect()
-                    })
-                    .collect();
-                solve(&local, procs.len()).0
+                // The groups' demands renumbered onto the visited processors, in buffers kept.
+                if self.local.len() < ids.len() {
+                    self.local.resize_with(ids.len(), Vec::new);
+                }
+                for (local, g) in self.local.iter_mut().zip(&ids) {
+                    local.clear();
+                    let demand = &self.groups[g].demand;
+                    local.extend(demand.iter().map(|&(p, a)| (procs.binary_search(&p).expect("visited"), a)));
+                }
+                rates.extend_from_slice(self.solver.solve(&self.local[..ids.len()], procs.len()).0);
             }
-        };
+        }
 
         for &p in &procs {
             self.settle_processor(p, now);
@@ -454,7 +466,7 @@ impl<'a> Analytic<'a> {
             }
         }
         dirty.clear();
-        (self.frontier, self.procs_seen, self.ids_seen, self.dirty) = (frontier, procs, ids, dirty);
+        (self.frontier, self.procs_seen, self.ids_seen, self.dirty, self.rates) = (frontier, procs, ids, dirty, rates);
     }
 }
 

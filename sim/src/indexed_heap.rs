@@ -21,6 +21,15 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         IndexedHeap { heap: Vec::new(), position: vec![ABSENT; len] }
     }
 
+    /// Empties it and makes it a heap for indices `0..len`, keeping its buffers.
+    pub fn reset(&mut self, len: usize) {
+        for &(_, index) in &self.heap {
+            self.position[index] = ABSENT;
+        }
+        self.heap.clear();
+        self.position.resize(len, ABSENT);
+    }
+
     /// Gives `index` the key `key`, replacing its entry if it has one.
     pub fn set(&mut self, index: usize, key: K) {
         match self.position[index] {
@@ -133,6 +142,26 @@ mod tests {
                 }
                 assert_eq!(heap.peek(), model.first().copied(), "seed {seed}");
             }
+        }
+    }
+
+    /// A heap reset to another length, with entries left in it, is an empty heap of that length.
+    #[test]
+    fn a_reset_heap_is_empty() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let mut heap = IndexedHeap::new(12);
+        for len in [12, 5, 20, 1, 12] {
+            heap.reset(len);
+            assert_eq!(heap.peek(), None);
+            let mut model: BTreeSet<(u64, usize)> = BTreeSet::new();
+            for _ in 0..50 {
+                let (index, key) = (rng.random_range(0..len), rng.random_range(0..20u64));
+                model.retain(|e| e.1 != index);
+                model.insert((key, index));
+                heap.set(index, key);
+            }
+            assert_eq!(heap.pop(), model.pop_first());
+            assert_eq!(heap.peek(), model.first().copied());
         }
     }
 }

@@ -19,58 +19,100 @@ pub type Demand = Vec<(usize, f64)>;
 /// down, so each connected component is filled on its own: usually many small components
 /// instead of one filling whose rounds each scan every group.
 pub fn solve(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
-    if let [demand] = demands {
-        // One group alone (the usual case where streams are kept apart).
-        let (rate, used) = fill_one(demand, processors);
-        return (vec![rate], used);
-    }
-    let mut parent: Vec<usize> = (0..processors).collect();
-    fn root(parent: &mut [usize], mut p: usize) -> usize {
-        while parent[p] != p {
-            parent[p] = parent[parent[p]];
-            p = parent[p];
+    let mut solver = Solver::default();
+    let (rates, used) = solver.solve(demands, processors);
+    (rates.to_vec(), used.to_vec())
+}
+
+/// [`solve`] with its buffers kept between calls: the engine solves the groups an instant
+/// touched, a few at a time, and the dozen vectors a solve needs cost more to allocate than
+/// the filling.
+#[derive(Debug, Default)]
+pub struct Solver {
+    /// Union-find over processors, and (component root, group) sorted: the components.
+    parent: Vec<usize>,
+    components: Vec<(usize, usize)>,
+    /// One component's processors, and its groups' demands renumbered onto them.
+    procs: Vec<usize>,
+    local: Vec<Demand>,
+    rates: Vec<f64>,
+    used: Vec<f64>,
+    filling: Filling,
+}
+
+impl Solver {
+    /// [`solve`]: the rates and the processors' busy fractions, borrowed until the next call.
+    pub fn solve(&mut self, demands: &[Demand], processors: usize) -> (&[f64], &[f64]) {
+        if let [demand] = demands {
+            // One group alone (the usual case where streams are kept apart).
+            let (rate, used) = fill_one(demand, processors);
+            self.rates.clear();
+            self.rates.push(rate);
+            self.used = used;
+            return (&self.rates, &self.used);
         }
-        p
-    }
-    for d in demands {
-        if let Some(&(first, _)) = d.first() {
-            for &(p, _) in &d[1..] {
-                let (a, b) = (root(&mut parent, first), root(&mut parent, p));
-                parent[a] = b;
+        let parent = &mut self.parent;
+        parent.clear();
+        parent.extend(0..processors);
+        fn root(parent: &mut [usize], mut p: usize) -> usize {
+            while parent[p] != p {
+                parent[p] = parent[parent[p]];
+                p = parent[p];
+            }
+            p
+        }
+        for d in demands {
+            if let Some(&(first, _)) = d.first() {
+                for &(p, _) in &d[1..] {
+                    let (a, b) = (root(parent, first), root(parent, p));
+                    parent[a] = b;
+                }
             }
         }
-    }
-    let mut components: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    let mut rates = vec![0.0; demands.len()];
-    for (g, d) in demands.iter().enumerate() {
-        if let Some(&(first, _)) = d.first() {
-            components.entry(root(&mut parent, first)).or_default().push(g);
+        // Components in order of their root, each's groups in group order.
+        self.components.clear();
+        for (g, d) in demands.iter().enumerate() {
+            if let Some(&(first, _)) = d.first() {
+                self.components.push((root(parent, first), g));
+            }
         }
-    }
-    if components.len() == 1 {
-        // One component (usual on a busy cluster): renumbering would change nothing but the cost.
-        return fill(demands, processors);
-    }
-    let mut used = vec![0.0; processors];
-    let mut local: Vec<Demand> = Vec::new();
-    for members in components.values() {
-        // Renumber the component's processors 0.. so that one filling costs its own size.
-        let mut procs: Vec<usize> = members.iter().flat_map(|&g| demands[g].iter().map(|&(p, _)| p)).collect();
-        procs.sort_unstable();
-        procs.dedup();
-        local.clear();
-        local.extend(members.iter().map(|&g| {
-            demands[g].iter().map(|&(p, a)| (procs.binary_search(&p).expect("listed"), a)).collect::<Demand>()
-        }));
-        let (r, u) = fill(&local, procs.len());
-        for (k, &g) in members.iter().enumerate() {
-            rates[g] = r[k];
+        self.components.sort_unstable();
+        self.rates.clear();
+        self.rates.resize(demands.len(), 0.0);
+        if matches!((self.components.first(), self.components.last()), (Some(a), Some(b)) if a.0 == b.0) {
+            // One component (usual on a busy cluster): renumbering would change nothing but the cost.
+            let (rates, used) = self.filling.fill(demands, processors);
+            self.rates.copy_from_slice(rates);
+            self.used.clear();
+            self.used.extend_from_slice(used);
+            return (&self.rates, &self.used);
         }
-        for (k, &p) in procs.iter().enumerate() {
-            used[p] = u[k];
+        self.used.clear();
+        self.used.resize(processors, 0.0);
+        for members in self.components.chunk_by(|a, b| a.0 == b.0) {
+            // Renumber the component's processors 0.. so that one filling costs its own size.
+            self.procs.clear();
+            self.procs.extend(members.iter().flat_map(|&(_, g)| demands[g].iter().map(|&(p, _)| p)));
+            self.procs.sort_unstable();
+            self.procs.dedup();
+            if self.local.len() < members.len() {
+                self.local.resize_with(members.len(), Vec::new);
+            }
+            for (local, &(_, g)) in self.local.iter_mut().zip(members) {
+                local.clear();
+                let procs = &self.procs;
+                local.extend(demands[g].iter().map(|&(p, a)| (procs.binary_search(&p).expect("listed"), a)));
+            }
+            let (r, u) = self.filling.fill(&self.local[..members.len()], self.procs.len());
+            for (k, &(_, g)) in members.iter().enumerate() {
+                self.rates[g] = r[k];
+            }
+            for (k, &p) in self.procs.iter().enumerate() {
+                self.used[p] = u[k];
+            }
         }
+        (&self.rates, &self.used)
     }
-    (rates, used)
 }
 
 /// The pace of a group alone: [`solve`] of its demand only, without the processors' use.
@@ -116,108 +158,144 @@ fn fill_one(demand: &[(usize, f64)], processors: usize) -> (f64, Vec<f64>) {
     (x * solo, used)
 }
 
-/// Progressive filling of one set of groups over `processors` processors. The processor that
-/// fills first at the common slowdown comes off a heap; fixing the groups on it updates only the
-/// processors those groups use, and levels only rise, so a filling costs O(entries × log P)
-/// rather than a scan of every group and processor per level.
+/// Progressive filling of one set of groups over `processors` processors: [`Filling::fill`]
+/// in fresh buffers.
+#[cfg(test)]
 fn fill(demands: &[Demand], processors: usize) -> (Vec<f64>, Vec<f64>) {
-    let solo: Vec<f64> = demands
-        .iter()
-        .map(|d| {
+    let mut filling = Filling::default();
+    let (rates, used) = filling.fill(demands, processors);
+    (rates.to_vec(), used.to_vec())
+}
+
+/// What a progressive filling works in, kept between fillings.
+#[derive(Debug, Default)]
+struct Filling {
+    solo: Vec<f64>,
+    x: Vec<Option<f64>>,
+    used: Vec<f64>,
+    denom: Vec<f64>,
+    left: Vec<usize>,
+    starts: Vec<usize>,
+    users: Vec<usize>,
+    next: Vec<usize>,
+    heap: Option<IndexedHeap<u64>>,
+    full: Vec<usize>,
+    touched: Vec<usize>,
+    rates: Vec<f64>,
+}
+
+impl Filling {
+    /// Progressive filling of one set of groups over `processors` processors. The processor
+    /// that fills first at the common slowdown comes off a heap; fixing the groups on it updates
+    /// only the processors those groups use, and levels only rise, so a filling costs
+    /// O(entries × log P) rather than a scan of every group and processor per level. Returns
+    /// the rates and the processors' busy fractions.
+    fn fill(&mut self, demands: &[Demand], processors: usize) -> (&[f64], &[f64]) {
+        let Filling { solo, x, used, denom, left, starts, users, next, heap, full, touched, rates } = self;
+        solo.clear();
+        solo.extend(demands.iter().map(|d| {
             let worst = d.iter().map(|&(_, a)| a).fold(0.0, f64::max);
             if worst > 0.0 {
                 1.0 / worst
             } else {
                 0.0
             }
-        })
-        .collect();
-    let mut x: Vec<Option<f64>> = solo.iter().map(|&s| if s > 0.0 { None } else { Some(0.0) }).collect();
-    let mut used = vec![0.0; processors];
-    let mut denom = vec![0.0; processors];
-    let mut left = vec![0usize; processors];
-    for (g, d) in demands.iter().enumerate() {
-        if x[g].is_none() {
-            for &(p, a) in d {
-                denom[p] += solo[g] * a;
-                left[p] += 1;
+        }));
+        x.clear();
+        x.extend(solo.iter().map(|&s| if s > 0.0 { None } else { Some(0.0) }));
+        for v in [&mut *used, &mut *denom] {
+            v.clear();
+            v.resize(processors, 0.0);
+        }
+        left.clear();
+        left.resize(processors, 0);
+        for (g, d) in demands.iter().enumerate() {
+            if x[g].is_none() {
+                for &(p, a) in d {
+                    denom[p] += solo[g] * a;
+                    left[p] += 1;
+                }
             }
         }
-    }
-    // Each processor's groups, in group order, as one array cut at `starts` (not a vector each).
-    let mut starts = vec![0usize; processors + 1];
-    for p in 0..processors {
-        starts[p + 1] = starts[p] + left[p];
-    }
-    let mut users = vec![0usize; starts[processors]];
-    let mut next = starts.clone();
-    for (g, d) in demands.iter().enumerate() {
-        if x[g].is_none() {
-            for &(p, _) in d {
-                users[next[p]] = g;
-                next[p] += 1;
+        // Each processor's groups, in group order, as one array cut at `starts` (not a vector each).
+        starts.clear();
+        starts.resize(processors + 1, 0);
+        for p in 0..processors {
+            starts[p + 1] = starts[p] + left[p];
+        }
+        users.clear();
+        users.resize(starts[processors], 0);
+        next.clone_from(starts);
+        for (g, d) in demands.iter().enumerate() {
+            if x[g].is_none() {
+                for &(p, _) in d {
+                    users[next[p]] = g;
+                    next[p] += 1;
+                }
             }
         }
-    }
-    // Levels as ordered bits (non-negative floats order like their bit patterns).
-    let level_of = |used: f64, denom: f64| ((1.0 - used) / denom).max(0.0);
-    // The processors that still carry unfixed groups, by the level at which each fills.
-    let mut heap: IndexedHeap<u64> = IndexedHeap::new(processors);
-    for p in 0..processors {
-        if left[p] > 0 && denom[p] > 0.0 {
-            heap.set(p, level_of(used[p], denom[p]).to_bits());
+        // Levels as ordered bits (non-negative floats order like their bit patterns).
+        let level_of = |used: f64, denom: f64| ((1.0 - used) / denom).max(0.0);
+        // The processors that still carry unfixed groups, by the level at which each fills.
+        let heap = heap.get_or_insert_with(|| IndexedHeap::new(0));
+        heap.reset(processors);
+        for p in 0..processors {
+            if left[p] > 0 && denom[p] > 0.0 {
+                heap.set(p, level_of(used[p], denom[p]).to_bits());
+            }
         }
-    }
-    let mut remaining = x.iter().filter(|x| x.is_none()).count();
-    let current = |heap: &IndexedHeap<u64>| heap.peek().map(|(bits, p)| (f64::from_bits(bits), p));
-    while remaining > 0 {
-        let level = current(&heap).map_or(1.0, |(l, _)| l.min(1.0));
-        if level >= 1.0 {
-            for g in 0..demands.len() {
-                if x[g].is_none() {
-                    x[g] = Some(1.0);
-                    for &(p, a) in &demands[g] {
-                        used[p] += solo[g] * a;
+        let mut remaining = x.iter().filter(|x| x.is_none()).count();
+        let current = |heap: &IndexedHeap<u64>| heap.peek().map(|(bits, p)| (f64::from_bits(bits), p));
+        while remaining > 0 {
+            let level = current(heap).map_or(1.0, |(l, _)| l.min(1.0));
+            if level >= 1.0 {
+                for g in 0..demands.len() {
+                    if x[g].is_none() {
+                        x[g] = Some(1.0);
+                        for &(p, a) in &demands[g] {
+                            used[p] += solo[g] * a;
+                        }
+                    }
+                }
+                break;
+            }
+            // Every processor full at this level, then every group on them fixed at it.
+            full.clear();
+            while let Some((l, p)) = current(heap) {
+                if l > level * (1.0 + 1e-12) {
+                    break;
+                }
+                heap.pop();
+                full.push(p);
+            }
+            touched.clear();
+            for &p in full.iter() {
+                for &g in &users[starts[p]..starts[p + 1]] {
+                    if x[g].is_some() {
+                        continue;
+                    }
+                    x[g] = Some(level);
+                    remaining -= 1;
+                    for &(q, a) in &demands[g] {
+                        used[q] += level * solo[g] * a;
+                        denom[q] -= solo[g] * a;
+                        left[q] -= 1;
+                        touched.push(q);
                     }
                 }
             }
-            break;
-        }
-        // Every processor full at this level, then every group on them fixed at it.
-        let mut full = Vec::new();
-        while let Some((l, p)) = current(&heap) {
-            if l > level * (1.0 + 1e-12) {
-                break;
-            }
-            heap.pop();
-            full.push(p);
-        }
-        let mut touched = Vec::new();
-        for p in full {
-            for &g in &users[starts[p]..starts[p + 1]] {
-                if x[g].is_some() {
-                    continue;
-                }
-                x[g] = Some(level);
-                remaining -= 1;
-                for &(q, a) in &demands[g] {
-                    used[q] += level * solo[g] * a;
-                    denom[q] -= solo[g] * a;
-                    left[q] -= 1;
-                    touched.push(q);
+            for &q in touched.iter() {
+                if left[q] > 0 {
+                    heap.set(q, level_of(used[q], denom[q].max(f64::MIN_POSITIVE)).to_bits());
+                } else {
+                    heap.remove(q);
                 }
             }
         }
-        for q in touched {
-            if left[q] > 0 {
-                heap.set(q, level_of(used[q], denom[q].max(f64::MIN_POSITIVE)).to_bits());
-            } else {
-                heap.remove(q);
-            }
-        }
+        rates.clear();
+        rates.extend(x.iter().zip(solo.iter()).map(|(x, s)| x.unwrap_or(0.0) * s));
+        (rates, used)
     }
-    let rates: Vec<f64> = x.iter().zip(&solo).map(|(x, s)| x.unwrap_or(0.0) * s).collect();
-    (rates, used)
 }
 
 #[cfg(test)]
@@ -330,6 +408,35 @@ mod tests {
             assert_eq!(rate.to_bits(), rates[0].to_bits(), "{demand:?}");
             assert_eq!(super::alone(&demand).to_bits(), rates[0].to_bits(), "{demand:?}");
             assert_eq!(used, all_used, "{demand:?}");
+        }
+    }
+
+    #[test]
+    fn a_solver_kept_between_calls_solves_as_a_fresh_one() {
+        // Seeded problems of every shape one after another through one solver (its buffers
+        // grow, shrink and hold the last call's values): the same rates and use to the bit.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        let mut kept = super::Solver::default();
+        for _ in 0..2000 {
+            let processors = rng.random_range(1..=10);
+            let groups = rng.random_range(0..=7);
+            let demands: Vec<Demand> = (0..groups)
+                .map(|_| {
+                    let mut d: Demand = Vec::new();
+                    for p in 0..processors {
+                        if rng.random_bool(0.3) {
+                            d.push((p, if rng.random_bool(0.05) { 0.0 } else { rng.random_range(0.1..5.0) }));
+                        }
+                    }
+                    d
+                })
+                .collect();
+            let (rates, used) = solve(&demands, processors);
+            let (kept_rates, kept_used) = kept.solve(&demands, processors);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(kept_rates), bits(&rates), "{demands:?}");
+            assert_eq!(bits(kept_used), bits(&used), "{demands:?}");
         }
     }
 
