@@ -27,6 +27,7 @@ pub mod event;
 pub mod exact;
 pub mod fifo;
 pub mod fixed_sum;
+pub mod group_table;
 pub mod grouping;
 pub mod improve;
 pub mod join_room;

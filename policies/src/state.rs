@@ -5,6 +5,7 @@
 use crate::backlog::Backlog;
 use crate::event::GroupId;
 use crate::fixed_sum::FixedSum;
+use crate::group_table::GroupTable;
 use crate::join_room::JoinRoom;
 use crate::live::LiveStreams;
 use crate::max_tree::MaxTree;
@@ -105,7 +106,7 @@ pub struct DecisionError(pub String);
 #[derive(Debug, Clone)]
 pub struct ClusterState {
     pub tasks: Vec<TaskState>,
-    pub groups: BTreeMap<GroupId, GroupState>,
+    pub groups: GroupTable,
     pub processors: Vec<ProcState>,
     /// Arrived and not started, in arrival order (ties by task index).
     pub pending: BTreeSet<(Nanos, usize)>,
@@ -161,7 +162,7 @@ impl ClusterState {
                 };
                 problem.tasks.len()
             ],
-            groups: BTreeMap::new(),
+            groups: GroupTable::default(),
             processors: vec![ProcState::default(); problem.processors.len()],
             pending: BTreeSet::new(),
             pending_claim: FixedSum::default(),
