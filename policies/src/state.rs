@@ -5,7 +5,7 @@
 use crate::backlog::Backlog;
 use crate::event::GroupId;
 use crate::fixed_sum::FixedSum;
-use crate::group_table::GroupTable;
+use crate::id_table::IdTable;
 use crate::join_room::JoinRoom;
 use crate::live::LiveStreams;
 use crate::max_tree::MaxTree;
@@ -106,7 +106,7 @@ pub struct DecisionError(pub String);
 #[derive(Debug, Clone)]
 pub struct ClusterState {
     pub tasks: Vec<TaskState>,
-    pub groups: GroupTable,
+    pub groups: IdTable<GroupState>,
     pub processors: Vec<ProcState>,
     /// Arrived and not started, in arrival order (ties by task index).
     pub pending: BTreeSet<(Nanos, usize)>,
@@ -162,7 +162,7 @@ impl ClusterState {
                 };
                 problem.tasks.len()
             ],
-            groups: GroupTable::default(),
+            groups: IdTable::default(),
             processors: vec![ProcState::default(); problem.processors.len()],
             pending: BTreeSet::new(),
             pending_claim: FixedSum::default(),

@@ -26,11 +26,11 @@ use crate::indexed_heap::IndexedHeap;
 use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
 use crate::rates::{alone, Demand, Solver};
 use crate::{Engine, RunOptions, SimError};
+use coprep_policies::id_table::IdTable;
 use coprep_policies::{Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::group_leaf_bytes;
 use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
-use rustc_hash::FxHashMap;
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
     let mut d = Driver::new(problem, opts.record_events);
@@ -159,8 +159,8 @@ struct Analytic<'a> {
     /// Per task: the processors its stall is being measured on, and their spare time then.
     stall_on: Vec<(Vec<usize>, f64)>,
     procs: Vec<ProcClock>,
-    /// Live groups by id (looked up several times per group per instant: hashed, not a tree).
-    groups: FxHashMap<GroupId, GroupPace>,
+    /// Live groups by id (looked up several times per group per instant: indexed).
+    groups: IdTable<GroupPace>,
     /// Per processor, the running (not waiting) groups whose demand uses it.
     groups_on: Vec<Vec<GroupId>>,
     prep_work: Vec<f64>,
@@ -200,7 +200,7 @@ impl<'a> Analytic<'a> {
             task_stall: vec![0.0; n],
             stall_on: vec![(Vec::new(), 0.0); n],
             procs: vec![ProcClock::default(); np],
-            groups: FxHashMap::default(),
+            groups: IdTable::default(),
             groups_on: vec![Vec::new(); np],
             prep_work: vec![0.0; problem.datasets.len()],
             buffer_total: 0,

@@ -1,30 +1,35 @@
-//! The live groups by id. The cluster state looks a group up several times for every task
-//! that starts or ends and every planning round looks up a few more, so a group is found by
-//! indexing, not by searching a tree.
+//! Live groups by id. The cluster state looks a group up several times for every task that
+//! starts or ends, every planning round looks up a few more, and the engine its pace, so a
+//! group is found by indexing, not by searching a tree or hashing.
 
 use crate::event::GroupId;
-use crate::state::GroupState;
 
 /// No group in this slot.
 const NONE: u32 = u32::MAX;
 
-/// Live groups by id, walked in id order as a sorted map would be. Ids count up as groups open
+/// Values by group id, walked in id order as a sorted map would be. Ids count up as groups open
 /// and are never reused, so every id seen has a slot (four bytes) naming where its group sits
 /// in a dense list; the live ids are kept in order beside it (groups open with the largest id
 /// yet, so keeping it ordered costs a push, and an end a shift of the few live ones).
-#[derive(Debug, Clone, Default)]
-pub struct GroupTable {
+#[derive(Debug, Clone)]
+pub struct IdTable<V> {
     slot: Vec<u32>,
-    entries: Vec<(GroupId, GroupState)>,
+    entries: Vec<(GroupId, V)>,
     order: Vec<GroupId>,
 }
 
-impl GroupTable {
-    pub fn get(&self, id: &GroupId) -> Option<&GroupState> {
+impl<V> Default for IdTable<V> {
+    fn default() -> Self {
+        IdTable { slot: Vec::new(), entries: Vec::new(), order: Vec::new() }
+    }
+}
+
+impl<V> IdTable<V> {
+    pub fn get(&self, id: &GroupId) -> Option<&V> {
         self.index_of(*id).map(|i| &self.entries[i].1)
     }
 
-    pub fn get_mut(&mut self, id: &GroupId) -> Option<&mut GroupState> {
+    pub fn get_mut(&mut self, id: &GroupId) -> Option<&mut V> {
         self.index_of(*id).map(|i| &mut self.entries[i].1)
     }
 
@@ -33,7 +38,7 @@ impl GroupTable {
     }
 
     /// Adds `group` under `id`, replacing the group there if any (as a map would).
-    pub fn insert(&mut self, id: GroupId, group: GroupState) {
+    pub fn insert(&mut self, id: GroupId, group: V) {
         let k = usize::try_from(id).expect("group ids fit an index");
         if k >= self.slot.len() {
             self.slot.resize(k + 1, NONE);
@@ -50,7 +55,7 @@ impl GroupTable {
     }
 
     /// Takes the group `id` out, if live.
-    pub fn remove(&mut self, id: &GroupId) -> Option<GroupState> {
+    pub fn remove(&mut self, id: &GroupId) -> Option<V> {
         let i = self.index_of(*id)?;
         self.slot[*id as usize] = NONE;
         let (_, group) = self.entries.swap_remove(i);
@@ -62,9 +67,14 @@ impl GroupTable {
         Some(group)
     }
 
-    /// The live groups in id order.
-    pub fn values(&self) -> impl Iterator<Item = &GroupState> + '_ {
-        self.order.iter().map(|&id| &self.entries[self.slot[id as usize] as usize].1)
+    /// The values in id order.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// (id, value) in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&GroupId, &V)> + '_ {
+        self.order.iter().map(|id| (id, &self.entries[self.slot[*id as usize] as usize].1))
     }
 
     pub fn len(&self) -> usize {
@@ -81,10 +91,10 @@ impl GroupTable {
     }
 }
 
-impl std::ops::Index<&GroupId> for GroupTable {
-    type Output = GroupState;
+impl<V> std::ops::Index<&GroupId> for IdTable<V> {
+    type Output = V;
 
-    fn index(&self, id: &GroupId) -> &GroupState {
+    fn index(&self, id: &GroupId) -> &V {
         self.get(id).unwrap_or_else(|| panic!("group {id} is not live"))
     }
 }
@@ -95,16 +105,15 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use std::collections::BTreeMap;
 
-    fn group(id: GroupId, dataset: usize) -> GroupState {
-        GroupState {
-            id,
-            dataset,
-            members: Vec::new(),
-            stages: Vec::new(),
-            prep_s_by_kind: Vec::new(),
-            prep: Vec::new(),
-            started_at: 0,
-        }
+    /// A value that names its id, so that a walk shows which value sits under which id.
+    #[derive(Debug, Clone, Copy)]
+    struct Entry {
+        id: GroupId,
+        dataset: usize,
+    }
+
+    fn group(id: GroupId, dataset: usize) -> Entry {
+        Entry { id, dataset }
     }
 
     /// Seeded runs of groups opening (mostly with the next id, as the state opens them, now
@@ -113,7 +122,7 @@ mod tests {
     fn agrees_with_a_sorted_map() {
         for seed in 0..100 {
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-            let (mut table, mut model) = (GroupTable::default(), BTreeMap::new());
+            let (mut table, mut model) = (IdTable::default(), BTreeMap::new());
             let mut next: GroupId = 0;
             for step in 0..400 {
                 match rng.random_range(0..5) {
@@ -136,6 +145,7 @@ mod tests {
                     }
                 }
                 let walked: Vec<(GroupId, usize)> = table.values().map(|g| (g.id, g.dataset)).collect();
+                assert!(table.iter().all(|(&id, g)| id == g.id));
                 let expected: Vec<(GroupId, usize)> = model.iter().map(|(&id, &d)| (id, d)).collect();
                 assert_eq!(walked, expected, "seed {seed}");
                 assert_eq!(table.len(), model.len());
