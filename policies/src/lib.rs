@@ -39,6 +39,7 @@ pub mod min_idle;
 pub mod min_makespan;
 pub mod multifit;
 pub mod packing;
+pub mod pending_queue;
 pub mod placement;
 pub mod policy;
 pub mod reestimate;

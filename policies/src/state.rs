@@ -9,6 +9,7 @@ use crate::id_table::IdTable;
 use crate::join_room::JoinRoom;
 use crate::live::LiveStreams;
 use crate::max_tree::MaxTree;
+use crate::pending_queue::PendingQueue;
 use crate::room::{stream_key, Serving, SELF_CONTAINED};
 use coprep_traces::planner::group_stages;
 use coprep_traces::{Nanos, Problem};
@@ -109,7 +110,7 @@ pub struct ClusterState {
     pub groups: IdTable<GroupState>,
     pub processors: Vec<ProcState>,
     /// Arrived and not started, in arrival order (ties by task index).
-    pub pending: BTreeSet<(Nanos, usize)>,
+    pub pending: PendingQueue,
     /// The memory the pending tasks claim (GB; each its memory times its gang).
     pending_claim: FixedSum,
     /// Which group ids have ended (never reused), a bit per id below `next_group`.
@@ -164,7 +165,7 @@ impl ClusterState {
             ],
             groups: IdTable::default(),
             processors: vec![ProcState::default(); problem.processors.len()],
-            pending: BTreeSet::new(),
+            pending: PendingQueue::default(),
             pending_claim: FixedSum::default(),
             ended_groups: Vec::new(),
             scratch: Vec::new(),
@@ -537,7 +538,7 @@ impl ClusterState {
                 self.next_group = self.next_group.max(group + 1);
             }
         }
-        if self.pending.remove(&(t.arrival_ns, task)) {
+        if self.pending.remove((t.arrival_ns, task)) {
             self.pending_claim.remove(t.memory_claim_gb());
         }
         let state = &mut self.tasks[task];
