@@ -124,8 +124,19 @@ impl PendingQueue {
         self.live == 0
     }
 
+    /// Where `entry` is (or would go) from `head` on: galloping from the front, where starts
+    /// happen, then halving the last stride (a search over the whole queue touched memory far
+    /// from the front on every start).
     fn find(&self, entry: Pending) -> Result<usize, usize> {
-        self.entries[self.head..].binary_search(&entry).map(|i| i + self.head).map_err(|i| i + self.head)
+        let live = &self.entries[self.head..];
+        let (mut from, mut stride) = (0, 1);
+        while from + stride < live.len() && live[from + stride] < entry {
+            from += stride;
+            stride *= 2;
+        }
+        let to = (from + stride + 1).min(live.len());
+        let at = live[from..to].binary_search(&entry).map(|i| i + from).map_err(|i| i + from);
+        at.map(|i| i + self.head).map_err(|i| i + self.head)
     }
 
     /// Moves the live entries up to the last gone one back over the gone ones, so that the
