@@ -223,13 +223,16 @@ pub fn respread_prep(view: &View) -> Vec<Decision> {
     decisions
 }
 
-/// What a policy keeps between rounds to plan faster: the automatic cap last resolved for each
-/// dataset, with a fingerprint of the tasks it was resolved over (the same tasks give the same
+/// What a policy keeps between rounds to plan faster: the automatic caps last resolved for each
+/// dataset, with a fingerprint of the tasks each was resolved over (the same tasks give the same
 /// cap, and most rounds change one dataset at most).
 #[derive(Debug, Default)]
 pub struct PlanCache {
-    /// Per dataset, the fingerprint of the tasks its cap was last resolved over, and the cap.
-    caps: Vec<Option<(Fingerprint, usize)>>,
+    /// Per dataset, the last few (fingerprint of the tasks, cap) resolved, the newest first: a
+    /// dataset's set of tasks often comes back to one of its last few (a task leaves the window
+    /// and returns, a fit test flips and flips back), which turns about one cap in seven that
+    /// would be resolved again into a lookup.
+    caps: Vec<Vec<(Fingerprint, usize)>>,
     /// What resolving a cap works in, and the tasks it is resolved over: kept for their buffers.
     cap_search: CapSearch,
     all: Vec<usize>,
@@ -249,6 +252,9 @@ pub struct PlanCache {
     /// Per planned group and processor class, each member's share of its preprocessing.
     prep_share: Vec<f64>,
 }
+
+/// How many resolved caps [`PlanCache`] keeps per dataset.
+const RECENT_CAPS: usize = 4;
 
 /// How a round places tasks.
 #[derive(Debug, Clone, Copy)]
@@ -286,18 +292,23 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         "live streams kept wrong"
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
-    caps.resize(problem.datasets.len(), None);
+    caps.resize_with(problem.datasets.len(), Vec::new);
     groups.form(problem, pending, |dataset, members| match cap {
         Cap::Auto => {
             let print = live(dataset).print.plus(Fingerprint::of(members));
-            match caps[dataset] {
-                Some((seen, k)) if seen == print => k,
-                _ => {
+            let recent = &mut caps[dataset];
+            match recent.iter().position(|&(seen, _)| seen == print) {
+                Some(i) => {
+                    recent[..=i].rotate_right(1);
+                    recent[0].1
+                }
+                None => {
                     // The live consumers and the window's tasks of the dataset, in pipeline
                     // order: both come sorted, so a merge.
                     live(dataset).merge_into(members.iter().map(|&t| (problem.pipeline_rank(t), t)), all);
                     let k = cap_search.auto_cap(problem, all, nprocs);
-                    caps[dataset] = Some((print, k));
+                    recent.truncate(RECENT_CAPS - 1);
+                    recent.insert(0, (print, k));
                     k
                 }
             }
