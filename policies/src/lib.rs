@@ -44,6 +44,7 @@ pub mod placement;
 pub mod policy;
 pub mod reestimate;
 pub mod room;
+pub mod sorted_vec;
 pub mod spec;
 pub mod state;
 pub mod takers;

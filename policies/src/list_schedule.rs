@@ -11,6 +11,7 @@
 use crate::assign::{order_key, smallest_k, Item, Reservation};
 use crate::event::GroupId;
 use crate::room::{Room, Serving, SELF_CONTAINED};
+use crate::sorted_vec::SortedVec;
 use coprep_traces::merge::merge_into;
 use std::cmp::Reverse;
 
@@ -306,7 +307,7 @@ struct Lists {
     frees: Segments,
     open_frees: Segments,
     /// Per class, the processors with room open to any stream, by load.
-    by_load: Vec<SortedVec>,
+    by_load: Vec<SortedVec<(i64, usize)>>,
     /// Where self-contained items' processors are walked (see `loads_are_frees`): per
     /// processor, whether it served self-contained tasks with room at the round's start, and
     /// per class how many did and how many of those were reserved since.
@@ -589,35 +590,6 @@ fn class_run(keyed: &[(usize, i64, usize)], c: usize) -> impl Iterator<Item = us
 /// The bit of a stream in a 64-bit filter of wanted streams.
 fn stream_bit(stream: GroupId) -> u64 {
     1 << (stream.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
-}
-
-/// A set of (load key, processor) kept as a sorted vector: a round builds it from every open
-/// processor and changes a few entries, so one sort and a few shifts cost less than a tree's
-/// node per processor (at light load most processors are open, and the tree took 7% of a run).
-#[derive(Debug, Default)]
-struct SortedVec(Vec<(i64, usize)>);
-
-impl SortedVec {
-    fn iter(&self) -> std::slice::Iter<'_, (i64, usize)> {
-        self.0.iter()
-    }
-
-    fn insert(&mut self, entry: (i64, usize)) {
-        if let Err(at) = self.0.binary_search(&entry) {
-            self.0.insert(at, entry);
-        }
-    }
-
-    /// Whether `entry` was in.
-    fn remove(&mut self, entry: &(i64, usize)) -> bool {
-        match self.0.binary_search(entry) {
-            Ok(at) => {
-                self.0.remove(at);
-                true
-            }
-            Err(_) => false,
-        }
-    }
 }
 
 /// Processors in one list per class, each in a fixed order, from which some drop out for the

@@ -11,9 +11,9 @@ use crate::live::LiveStreams;
 use crate::max_tree::MaxTree;
 use crate::pending_queue::PendingQueue;
 use crate::room::{stream_key, Serving, SELF_CONTAINED};
+use crate::sorted_vec::SortedVec;
 use coprep_traces::planner::group_stages;
 use coprep_traces::{Nanos, Problem};
-use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
@@ -96,7 +96,7 @@ pub struct ProcState {
     pub tasks: Vec<usize>,
     pub memory_used: f64,
     /// Live groups preprocessing here.
-    pub prep_groups: BTreeSet<GroupId>,
+    pub prep_groups: SortedVec<GroupId>,
 }
 
 /// A policy asked for something impossible: a bug in the policy, reported as a runtime error.
@@ -120,7 +120,7 @@ pub struct ClusterState {
     next_group: GroupId,
     /// The processors that hold no task, kept as tasks come and go: policies ask for them on
     /// most events, and a scan of every processor per event was a fifth of `fifo`'s run.
-    idle: BTreeSet<usize>,
+    idle: SortedVec<usize>,
     /// What each processor serves, kept as tasks come and go: every planning round that keeps
     /// streams apart starts from it, and working it out from the live groups was a round's
     /// walk over every running task.
@@ -594,7 +594,7 @@ impl ClusterState {
         let Some(g) = self.groups.get(&group) else {
             return Err(DecisionError(format!("group {group} is not live")));
         };
-        let mut merged: BTreeMap<usize, f64> = BTreeMap::new();
+        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(shares.len());
         for &(p, share) in shares {
             if p >= problem.processors.len() {
                 return Err(DecisionError(format!("group {group}: no processor {p}")));
@@ -608,9 +608,18 @@ impl ClusterState {
                     problem.processors[p].id
                 )));
             }
-            *merged.entry(p).or_default() += share;
+            merged.push((p, 0.0 + share));
         }
-        let total: f64 = merged.values().sum();
+        // Each processor's shares summed in the order given (the sort is stable).
+        merged.sort_by_key(|&(p, _)| p);
+        merged.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        let total: f64 = merged.iter().map(|&(_, s)| s).sum();
         if total <= 0.0 {
             return Err(DecisionError(format!("group {group}: prep shares sum to 0")));
         }
