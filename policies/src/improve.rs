@@ -9,7 +9,7 @@
 //! two against two stay cheap. Between different processors only single moves and swaps are
 //! tried, each judged with both processors' costs.
 
-use crate::assign::Item;
+use crate::assign::{order_key, Item};
 use crate::room::Room;
 
 /// Items on a processor up to which pairs of them are tried (beyond, singles leave fine enough
@@ -27,10 +27,16 @@ const ROUNDING: f64 = 1e-12;
 /// none, work already running there in most online rounds, cannot come down, however the rest
 /// is exchanged.)
 pub fn holds_peak(items: &[Item], placement: &[Option<Vec<usize>>], loads: &[f64]) -> bool {
-    let top = (0..loads.len()).max_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(b.cmp(&a)));
-    let single_on =
-        |p: usize| placement.iter().zip(items).any(|(at, it)| it.gang == 1 && at.as_ref().is_some_and(|a| a[0] == p));
-    top.is_some_and(single_on)
+    let mut singles =
+        placement.iter().zip(items).filter(|(_, it)| it.gang == 1).filter_map(|(at, _)| Some(at.as_ref()?[0]));
+    if singles.clone().next().is_none() {
+        return false;
+    }
+    // The most loaded processor, ties to the lowest index, in the order `total_cmp` gives
+    // (compared as integer keys: a pass over every processor in every placing round).
+    let Some(top_key) = loads.iter().map(|&l| order_key(l)).max() else { return false };
+    let top = loads.iter().position(|&l| order_key(l) == top_key);
+    top.is_some_and(|top| singles.any(|p| p == top))
 }
 
 /// Improves `placement` for at most `max_rounds` exchanges; updates `loads` and `room`.
