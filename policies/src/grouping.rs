@@ -60,8 +60,15 @@ impl RoundGroups {
             }
             from = to;
         }
-        // In order of their first task (distinct tasks: no ties).
-        spans.sort_unstable_by_key(|&(start, _)| self.members[start]);
+        if self.all_sizes_one() {
+            // Every task alone (most congested rounds): the groups in task order are the tasks
+            // sorted, without sorting spans by a key looked up through them.
+            self.members.sort_unstable();
+            spans.iter_mut().enumerate().for_each(|(i, span)| *span = (i, 1));
+        } else {
+            // In order of their first task (distinct tasks: no ties).
+            spans.sort_unstable_by_key(|&(start, _)| self.members[start]);
+        }
         self.spans = spans;
         self.ids.clear();
         self.consumers.clear();
@@ -108,6 +115,15 @@ impl RoundGroups {
     /// each stream will feed.
     pub fn number(&mut self, view: &View) {
         let problem = view.problem;
+        if self.all_sizes_one() {
+            // Nobody joins a live stream: every group is fresh, numbered in order, and feeds one.
+            let fresh = view.fresh_group_id();
+            self.ids.clear();
+            self.ids.extend((0..self.spans.len() as GroupId).map(|g| fresh + g));
+            self.consumers.clear();
+            self.consumers.resize(self.spans.len(), 1);
+            return;
+        }
         // Live streams with room, per dataset with a group size above one (a stream with a
         // consumer has no room under a size of one): (dataset, stream, room left), in
         // dataset order and, within one, in id order.
