@@ -3,6 +3,7 @@
 //! group is found by indexing, not by searching a tree or hashing.
 
 use crate::event::GroupId;
+use crate::sorted_vec::SortedVec;
 
 /// No group in this slot.
 const NONE: u32 = u32::MAX;
@@ -15,12 +16,12 @@ const NONE: u32 = u32::MAX;
 pub struct IdTable<V> {
     slot: Vec<u32>,
     entries: Vec<(GroupId, V)>,
-    order: Vec<GroupId>,
+    order: SortedVec<GroupId>,
 }
 
 impl<V> Default for IdTable<V> {
     fn default() -> Self {
-        IdTable { slot: Vec::new(), entries: Vec::new(), order: Vec::new() }
+        IdTable { slot: Vec::new(), entries: Vec::new(), order: SortedVec::default() }
     }
 }
 
@@ -47,8 +48,7 @@ impl<V> IdTable<V> {
             NONE => {
                 self.slot[k] = u32::try_from(self.entries.len()).expect("fewer than 2^32 live groups");
                 self.entries.push((id, group));
-                let at = self.order.partition_point(|&o| o < id);
-                self.order.insert(at, id);
+                self.order.insert(id);
             }
             i => self.entries[i as usize].1 = group,
         }
@@ -62,8 +62,8 @@ impl<V> IdTable<V> {
         if let Some(&(moved, _)) = self.entries.get(i) {
             self.slot[moved as usize] = i as u32;
         }
-        let at = self.order.binary_search(id).expect("live ids are ordered");
-        self.order.remove(at);
+        let was_listed = self.order.remove(id);
+        debug_assert!(was_listed, "every live id is listed");
         Some(group)
     }
 
