@@ -72,13 +72,10 @@ impl PendingQueue {
         self.gone_after_head += 1;
         self.last_gone = if self.gone_after_head == 1 { i } else { self.last_gone.max(i) };
         if self.live == 0 {
-            *self = PendingQueue {
-                entries: std::mem::take(&mut self.entries),
-                gone: std::mem::take(&mut self.gone),
-                ..Default::default()
-            };
+            // Empty again: start afresh, keeping the buffers.
             self.entries.clear();
             self.gone.clear();
+            (self.head, self.gone_after_head, self.last_gone) = (0, 0, 0);
             return true;
         }
         // The last entry stays live, and the front starts at a live one (both exist: some
