@@ -608,6 +608,8 @@ impl ClusterState {
                     problem.processors[p].id
                 )));
             }
+            // `0.0 +` as the map this replaced added each processor's first share to zero
+            // (a -0.0 share sums to 0.0), so the shares come out the same to the bit.
             merged.push((p, 0.0 + share));
         }
         // Each processor's shares summed in the order given (the sort is stable).
