@@ -10,6 +10,15 @@ use crate::room::stream_key;
 use crate::view::View;
 use coprep_traces::Problem;
 
+/// A live stream that groups of a round join: its id, its live consumers, and the members of
+/// the round's groups that joined it.
+#[derive(Debug, Clone, Copy)]
+struct Joined {
+    id: GroupId,
+    live: usize,
+    joining: usize,
+}
+
 /// The groups of one round, in order of their first (lowest-numbered) task.
 #[derive(Debug, Default)]
 pub struct RoundGroups {
@@ -24,11 +33,13 @@ pub struct RoundGroups {
     pub consumers: Vec<usize>,
     /// Per dataset that has groups this round, in dataset order: its group size.
     sizes: Vec<(usize, usize)>,
-    /// Scratch: the tasks by (dataset, pipeline rank, task), one dataset's run of them, and
-    /// live streams with room.
+    /// Scratch: the tasks by (dataset, pipeline rank, task), one dataset's run of them, the
+    /// live streams the round's groups join, and per group the entry of `joins` it joined
+    /// (`usize::MAX`: a fresh stream).
     keyed: Vec<(usize, u32, usize)>,
     run: Vec<usize>,
-    room: Vec<(usize, GroupId, usize)>,
+    joins: Vec<Joined>,
+    joined: Vec<usize>,
 }
 
 impl RoundGroups {
@@ -124,50 +135,64 @@ impl RoundGroups {
             self.consumers.resize(self.spans.len(), 1);
             return;
         }
-        // Live streams with room, per dataset with a group size above one (a stream with a
-        // consumer has no room under a size of one): (dataset, stream, room left), in
-        // dataset order and, within one, in id order.
-        self.room.clear();
-        for &(dataset, k) in &self.sizes {
-            if k > 1 {
-                let streams = &view.state.live_streams(dataset).streams;
-                self.room.extend(streams.iter().filter(|&&(_, n)| n < k).map(|&(id, n)| (dataset, id, k - n)));
-            }
-        }
+        // Each group joins the first live stream of its dataset (in id order) that has room
+        // for it under the dataset's group size, counting the groups that joined it before:
+        // found by walking the dataset's streams up to it (most are full), the few streams
+        // joined so far kept apart. A stream with a consumer has no room under a size of one.
         let mut fresh = view.fresh_group_id();
         self.ids.clear();
+        self.joins.clear();
+        self.joined.clear();
         for g in 0..self.spans.len() {
             let (start, len) = self.spans[g];
             let dataset = problem.tasks[self.members[start]].dataset;
-            let from = self.room.partition_point(|r| r.0 < dataset);
-            let join = self.room[from..].iter_mut().take_while(|r| r.0 == dataset).find(|r| r.2 >= len);
-            match join {
-                Some((_, id, left)) => {
-                    *left -= len;
-                    self.ids.push(*id);
+            let size = self.size_of(dataset).unwrap_or(1);
+            let joins = &self.joins;
+            let joining = |id: GroupId| joins.iter().position(|j| j.id == id);
+            let streams = if size > 1 { view.state.live_streams(dataset).streams.as_slice() } else { &[] };
+            let with_room = streams.iter().find(|&&(id, live)| {
+                let so_far = joining(id).map_or(0, |j| joins[j].joining);
+                live + so_far + len <= size
+            });
+            match with_room {
+                Some(&(id, live)) => {
+                    let at = joining(id).unwrap_or_else(|| {
+                        self.joins.push(Joined { id, live, joining: 0 });
+                        self.joins.len() - 1
+                    });
+                    self.joins[at].joining += len;
+                    self.ids.push(id);
+                    self.joined.push(at);
                 }
                 None => {
                     self.ids.push(fresh);
                     fresh += 1;
+                    self.joined.push(usize::MAX);
                 }
             }
         }
-        // A fresh stream feeds only the group it was made for; several may join one live
-        // stream, which feeds its live consumers too.
-        let first_fresh = view.fresh_group_id();
+        // A fresh stream feeds only the group it was made for; a live stream feeds its live
+        // consumers and every group that joined it.
         self.consumers.clear();
         for g in 0..self.spans.len() {
-            let id = self.ids[g];
-            let feeds = if id >= first_fresh {
-                self.spans[g].1
-            } else {
-                let live = view.state.groups.get(&id).map_or(0, |l| l.members.len());
-                let joining: usize =
-                    (0..self.spans.len()).filter(|&o| self.ids[o] == id).map(|o| self.spans[o].1).sum();
-                live + joining
+            let feeds = match self.joins.get(self.joined[g]) {
+                None => self.spans[g].1,
+                Some(stream) => stream.live + stream.joining,
             };
+            debug_assert_eq!(feeds, self.feeds_by_count(view, g), "consumers of group {g} counted wrong");
             self.consumers.push(feeds);
         }
+    }
+
+    /// How many tasks group `g`'s stream feeds, counted from the live group and every group of
+    /// the round that reads it (what debug builds check [`Self::number`]'s count against).
+    fn feeds_by_count(&self, view: &View, g: usize) -> usize {
+        let id = self.ids[g];
+        if id >= view.fresh_group_id() {
+            return self.spans[g].1;
+        }
+        let live = view.state.groups.get(&id).map_or(0, |l| l.members.len());
+        live + (0..self.spans.len()).filter(|&o| self.ids[o] == id).map(|o| self.spans[o].1).sum::<usize>()
     }
 }
 
