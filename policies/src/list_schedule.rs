@@ -394,14 +394,16 @@ impl Lists {
         let (open_keyed, keyed) = (&mut self.open_keyed, &mut self.keyed);
         let (self_contained, self_contained_in) = (&mut self.self_contained, &mut self.self_contained_in);
         let wanted = &self.wanted;
+        // Processors without room for the smallest item never take one.
+        let with_room = free.iter().zip(class_of).enumerate().filter(|(_, (&f, _))| f + 1e-9 >= smallest);
+        let Some(serving) = serving else {
+            open_keyed.extend(with_room.map(|(p, (_, &c))| (c, frees_key(p), p)));
+            return self.finish_build(classes, m, by_frees.is_some(), self_contained_wanted, loads);
+        };
         // One pass, one call site: the match is inlined into the loop (a closure called from
         // two loops was not, and cost a call per processor).
-        for (p, (&f, &c)) in free.iter().zip(class_of).enumerate() {
-            // Processors without room for the smallest item never take one.
-            if f + 1e-9 < smallest {
-                continue;
-            }
-            match serving.map_or(Serving::Nothing, |s| s[p]) {
+        for (p, (_, &c)) in with_room {
+            match serving[p] {
                 Serving::Nothing => open_keyed.push((c, frees_key(p), p)),
                 Serving::Stream(SELF_CONTAINED, _) if walk => {
                     self_contained[p] = true;
@@ -415,14 +417,20 @@ impl Lists {
                 _ => {}
             }
         }
+        self.finish_build(classes, m, by_frees.is_some(), self_contained_wanted, loads);
+    }
+
+    /// The rest of [`Self::build`], from the open processors and the listed streams' ones
+    /// found: sorts them into their lists.
+    fn finish_build(&mut self, classes: usize, m: usize, reserving: bool, self_contained_wanted: bool, loads: &[f64]) {
         if !self_contained_wanted {
             self.self_contained_in.iter_mut().for_each(|n| *n = 0);
         }
         // The open ones per class by when they free up (ties by index), and by load.
         self.open_keyed.sort_unstable();
-        match by_frees {
-            Some(_) => self.open_frees.fill(m, (0..classes).map(|c| class_run(&self.open_keyed, c))),
-            None => self.open_frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
+        match reserving {
+            true => self.open_frees.fill(m, (0..classes).map(|c| class_run(&self.open_keyed, c))),
+            false => self.open_frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
         }
         self.by_load.resize_with(classes, SortedVec::default);
         for (c, list) in self.by_load.iter_mut().enumerate() {
