@@ -36,7 +36,7 @@ pub struct RoundGroups {
     /// Scratch: the tasks by (dataset, pipeline rank, task), one dataset's run of them, the
     /// live streams the round's groups join, and per group the entry of `joins` it joined
     /// (`usize::MAX`: a fresh stream).
-    keyed: Vec<(usize, u32, usize)>,
+    keyed: Vec<u128>,
     run: Vec<usize>,
     joins: Vec<Joined>,
     joined: Vec<usize>,
@@ -48,8 +48,14 @@ impl RoundGroups {
     /// each chunk in task order, the chunks in order of their first task. The same groups as
     /// `coprep_traces::planner::form_groups_by`, which the planner's reports use.
     pub fn form(&mut self, problem: &Problem, tasks: &[usize], mut size: impl FnMut(usize, &[usize]) -> usize) {
+        // Sorted by (dataset, pipeline rank, task) packed into one integer each: a few dozen
+        // tasks, for which comparing triples cost more than the sort's moves.
+        debug_assert!(problem.datasets.len() <= u32::MAX as usize, "dataset numbers must fit 32 bits");
+        let key =
+            |t: usize| (problem.tasks[t].dataset as u128) << 96 | (problem.pipeline_rank(t) as u128) << 64 | t as u128;
+        let dataset_of = |key: u128| (key >> 96) as usize;
         self.keyed.clear();
-        self.keyed.extend(tasks.iter().map(|&t| (problem.tasks[t].dataset, problem.pipeline_rank(t), t)));
+        self.keyed.extend(tasks.iter().map(|&t| key(t)));
         self.keyed.sort_unstable();
         self.members.clear();
         self.sizes.clear();
@@ -57,10 +63,10 @@ impl RoundGroups {
         spans.clear();
         let mut from = 0;
         while from < self.keyed.len() {
-            let dataset = self.keyed[from].0;
-            let to = from + self.keyed[from..].iter().take_while(|k| k.0 == dataset).count();
+            let dataset = dataset_of(self.keyed[from]);
+            let to = from + self.keyed[from..].iter().take_while(|&&k| dataset_of(k) == dataset).count();
             self.run.clear();
-            self.run.extend(self.keyed[from..to].iter().map(|k| k.2));
+            self.run.extend(self.keyed[from..to].iter().map(|&k| k as u64 as usize));
             let k = size(dataset, &self.run).max(1);
             self.sizes.push((dataset, k));
             for chunk in self.run.chunks(k) {
