@@ -66,6 +66,10 @@ pub struct Reservation<'a> {
     /// so an item that cannot start now never can in the round, and LPT looks no further than
     /// whether it should wait.
     pub may_start: &'a [bool],
+    /// Whether the loads list scheduling starts from are `frees_in` (it balances work): then
+    /// an order by load is the order by free-up. (Said by the caller: comparing every
+    /// processor's two values each round cost more than using the answer.)
+    pub loads_are_frees: bool,
 }
 
 /// Every processor by when it frees up, ties by index, one list per class of identical
@@ -77,8 +81,10 @@ pub struct Reservation<'a> {
 pub struct FreeOrder {
     /// Per class: (when it frees up as an ordered key, processor), in order.
     classes: Vec<Vec<(i64, usize)>>,
-    /// The class of each processor the lists were laid out by.
+    /// The class of each processor the lists were laid out by, and where the map lay (a
+    /// policy hands the same map every round: recognised by its address, not compared).
     class_of: Vec<usize>,
+    class_map: (usize, usize),
 }
 
 impl FreeOrder {
@@ -86,19 +92,22 @@ impl FreeOrder {
     #[cfg(test)]
     fn starting_from(procs: Vec<usize>) -> FreeOrder {
         let class_of = vec![0; procs.len()];
-        FreeOrder { classes: vec![procs.iter().map(|&p| (0, p)).collect()], class_of }
+        FreeOrder { classes: vec![procs.iter().map(|&p| (0, p)).collect()], class_of, class_map: (0, 0) }
     }
 
     /// Sorts each class's processors (`class_of[p]` naming processor `p`'s, of `classes`) by
     /// `frees_in` (one value per processor).
     pub fn sort(&mut self, frees_in: &[f64], class_of: &[usize], classes: usize) {
-        if self.classes.len() != classes || self.class_of != class_of {
+        let map = (class_of.as_ptr() as usize, class_of.len());
+        if self.classes.len() != classes || (map != self.class_map && self.class_of != class_of) {
             self.class_of = class_of.to_vec();
             self.classes = vec![Vec::new(); classes];
             for (p, &c) in class_of.iter().enumerate() {
                 self.classes[c].push((0, p));
             }
         }
+        self.class_map = map;
+        debug_assert_eq!(self.class_of, class_of, "a class map changed where it lies");
         for keyed in &mut self.classes {
             for entry in keyed.iter_mut() {
                 entry.0 = order_key(frees_in[entry.1]);

@@ -413,7 +413,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     let capacity: &[f64] = capacity.get_or_insert_with(|| problem.processors.iter().map(|p| p.memory_gb).collect());
     by_frees.sort(&frees_in, class_of, classes_n);
     let by_frees: &FreeOrder = by_frees;
-    let reservation = Reservation { frees_in: &frees_in, capacity, by_frees, may_start: &taken };
+    let loads_are_frees = balance == Balance::Work;
+    let reservation = Reservation { frees_in: &frees_in, capacity, by_frees, may_start: &taken, loads_are_frees };
     let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
