@@ -67,8 +67,10 @@ pub struct Reservation<'a> {
     /// whether it should wait.
     pub may_start: &'a [bool],
     /// Whether the loads list scheduling starts from are `frees_in` (it balances work): then
-    /// an order by load is the order by free-up. (Said by the caller: comparing every
-    /// processor's two values each round cost more than using the answer.)
+    /// an order by load is the order by free-up, and lists by load are not sorted apart. Said
+    /// by the caller (comparing every processor's two values each round cost more than using
+    /// the answer); where the loads merely equal `frees_in` (pace on an idle cluster) it may
+    /// say no, and the lists come out the same, sorted.
     pub loads_are_frees: bool,
 }
 

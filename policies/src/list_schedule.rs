@@ -366,7 +366,7 @@ impl Lists {
         });
         // Where the balance is when processors free up, lists by load are lists by free-up.
         self.loads_are_frees = reservation.is_some_and(|r| r.loads_are_frees);
-        debug_assert_eq!(self.loads_are_frees, reservation.is_some_and(|r| r.frees_in == loads));
+        debug_assert!(!self.loads_are_frees || reservation.is_some_and(|r| r.frees_in == loads));
         match by_frees {
             Some(order) => self.frees.fill(m, (0..classes).map(|c| order.class(c).iter().map(|e| e.1))),
             None => self.frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
