@@ -15,7 +15,7 @@ fn makespan(problem: &Problem, policy: &str, engine: Engine) -> f64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: crate::util::cases(32), ..ProptestConfig::default() })]
+    #![proptest_config(crate::util::config(32))]
 
     /// Without sharing, one task per processor: a step is its batch's preprocessing then its
     /// compute on the same processor, in both engines, so they agree to the rounding of phases.

@@ -9,7 +9,7 @@ use coprep_traces::{synth, Workload};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: crate::util::cases(64), ..ProptestConfig::default() })]
+    #![proptest_config(crate::util::config(64))]
 
     #[test]
     fn workloads_round_trip_through_json(shape in shapes(1000)) {

@@ -1,6 +1,6 @@
 //! Invariants over many seeded random workloads, for every policy on both engines.
 
-use crate::util::{cases, shapes, Shape};
+use crate::util::{config, shapes, Shape};
 use coprep_policies::assign::Item;
 use coprep_policies::improve::improve;
 use coprep_policies::list_schedule::lpt;
@@ -117,7 +117,7 @@ fn check(shape: &Shape, policy: &str, engine: Engine) -> Result<(), TestCaseErro
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+    #![proptest_config(config(48))]
 
     #[test]
     fn invariants_hold_on_the_analytic_engine(shape in shapes(2000)) {
