@@ -429,9 +429,10 @@ impl Lists {
         }
         // The open ones per class by when they free up (ties by index), and by load.
         self.open_keyed.sort_unstable();
-        match reserving {
-            true => self.open_frees.fill(m, (0..classes).map(|c| class_run(&self.open_keyed, c))),
-            false => self.open_frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>()),
+        if reserving {
+            self.open_frees.fill(m, (0..classes).map(|c| class_run(&self.open_keyed, c)));
+        } else {
+            self.open_frees.fill(m, std::iter::empty::<std::iter::Empty<usize>>());
         }
         self.by_load.resize_with(classes, SortedVec::default);
         for (c, list) in self.by_load.iter_mut().enumerate() {
