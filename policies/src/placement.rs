@@ -247,8 +247,16 @@ pub struct PlanCache {
     free_open: Vec<f64>,
     /// What list scheduling works in: kept for its buffers.
     lpt: LptBuffers,
-    /// The tasks a round plans.
+    /// The tasks a round plans, each with its group (in group order), and whether each finds
+    /// takers.
     planned: Vec<usize>,
+    members: Vec<(usize, usize)>,
+    taken: Vec<bool>,
+    /// When each processor frees up, the loads list scheduling balances, and the room it
+    /// places in: laid out again each round in the same buffers.
+    frees_in: Vec<f64>,
+    loads: Vec<f64>,
+    room: Room,
     /// Per planned group and processor class, each member's share of its preprocessing.
     prep_share: Vec<f64>,
 }
@@ -275,8 +283,24 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     }
     let problem = view.problem;
     let nprocs = problem.processors.len();
-    let PlanCache { caps, cap_search, all, classes, capacity, by_frees, groups, free_open, lpt, prep_share, planned } =
-        cache;
+    let PlanCache {
+        caps,
+        cap_search,
+        all,
+        classes,
+        capacity,
+        by_frees,
+        groups,
+        free_open,
+        lpt,
+        prep_share,
+        planned,
+        members,
+        taken,
+        frees_in,
+        loads,
+        room,
+    } = cache;
     let open = OpenRoom::of(view, colocate, free_open);
     let fit = plan_window(view, &open, colocate, planned);
     if fit == WindowFit::Nowhere {
@@ -332,7 +356,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     // does, the round places nothing (debug builds work it out anyway and check that); and
     // LPT skips looking for room now for a task that finds none (most of a congested round's
     // tasks, which only wait).
-    let mut taken = Vec::with_capacity(pending.len());
+    taken.clear();
     for (gi, g) in groups.iter().enumerate() {
         taken.extend(g.iter().map(|&t| finds_takers(view, &open, t, groups.stream_key(problem, gi, t))));
     }
@@ -345,20 +369,20 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         return Vec::new();
     }
     let OpenRoom { free_memory, serving, .. } = open;
-    let mut room = match serving {
-        None => Room::memory_only(free_memory.to_vec()),
-        Some(serving) => Room::one_stream_each(free_memory.to_vec(), serving.to_vec()),
-    };
+    room.reset(free_memory, serving);
     let ids = &groups.ids;
 
     // Remaining work per processor: what Work balances, and when each processor frees up.
-    let frees_in = view.loads_ns();
-    let mut loads = match balance {
-        Balance::Work => frees_in.clone(),
-        Balance::Rate => rate_loads(view),
-    };
-    let members: Vec<(usize, usize)> =
-        groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))).collect();
+    view.loads_ns_into(frees_in);
+    let frees_in: &[f64] = frees_in;
+    loads.clear();
+    match balance {
+        Balance::Work => loads.extend_from_slice(frees_in),
+        Balance::Rate => loads.extend(rate_loads(view)),
+    }
+    members.clear();
+    members.extend(groups.iter().enumerate().flat_map(|(gi, g)| g.iter().map(move |&t| (gi, t))));
+    let members: &[(usize, usize)] = members;
     // Each task carries an equal share of its group's preprocessing (for a task alone, exactly
     // what will run beside it), so that the assignment balances all the work; the shares are
     // taken out again below, before the preprocessing itself is spread. Per group and class,
@@ -411,11 +435,11 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         .collect();
     // A gang that does not fit keeps a claim on the processors that free up soonest.
     let capacity: &[f64] = capacity.get_or_insert_with(|| problem.processors.iter().map(|p| p.memory_gb).collect());
-    by_frees.sort(&frees_in, class_of, classes_n);
+    by_frees.sort(frees_in, class_of, classes_n);
     let by_frees: &FreeOrder = by_frees;
     let loads_are_frees = balance == Balance::Work;
-    let reservation = Reservation { frees_in: &frees_in, capacity, by_frees, may_start: &taken, loads_are_frees };
-    let placement = assign_items(lpt, &items, &mut loads, &mut room, &reservation, improve_rounds);
+    let reservation = Reservation { frees_in, capacity, by_frees, may_start: taken, loads_are_frees };
+    let placement = assign_items(lpt, &items, loads, room, &reservation, improve_rounds);
     for (i, procs) in placement.iter().enumerate() {
         for &p in procs.iter().flatten() {
             loads[p] -= prep_share[members[i].0 * classes_n + class_of[p]];
@@ -470,7 +494,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
         };
         let stages = group_stages(problem, &tasks);
         let allowed = prep_candidates(view, live, &new_members, &idle);
-        let shares = replace_prep(view, &mut loads, id, &stages, units, balance, &allowed);
+        let shares = replace_prep(view, loads, id, &stages, units, balance, &allowed);
         decisions.push(Decision::PlacePrep { group: id, shares });
     }
     debug_assert!(!none_taken || decisions.is_empty(), "a round without takers started {decisions:?}");

@@ -74,7 +74,7 @@ impl Serving {
 }
 
 /// Free memory per processor and, unless anything may share, the stream each one serves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Room {
     pub free_memory: Vec<f64>,
     serving: Option<Vec<Serving>>,
@@ -89,6 +89,21 @@ impl Room {
     /// Memory, and one stream per processor: what each serves now.
     pub fn one_stream_each(free_memory: Vec<f64>, serving: Vec<Serving>) -> Room {
         Room { free_memory, serving: Some(serving) }
+    }
+
+    /// Lays the room out again as `free_memory` and, where streams are kept apart, `serving`
+    /// give it, in the buffers it has (a placing policy keeps one room for all its rounds).
+    pub fn reset(&mut self, free_memory: &[f64], serving: Option<&[Serving]>) {
+        self.free_memory.clear();
+        self.free_memory.extend_from_slice(free_memory);
+        match (serving, &mut self.serving) {
+            (None, kept) => *kept = None,
+            (Some(serving), Some(kept)) => {
+                kept.clear();
+                kept.extend_from_slice(serving);
+            }
+            (Some(serving), kept) => *kept = Some(serving.to_vec()),
+        }
     }
 
     /// Memory, and one stream per processor: `held[p]` lists the streams of the tasks that

@@ -73,10 +73,19 @@ impl<'a> View<'a> {
     /// (debug builds check it against the sum over tasks and groups); corrected estimates are
     /// summed afresh.
     pub fn loads_ns(&self) -> Vec<f64> {
+        let mut loads = Vec::new();
+        self.loads_ns_into(&mut loads);
+        loads
+    }
+
+    /// [`View::loads_ns`] into `loads` (cleared first): a placing round keeps the buffer.
+    pub fn loads_ns_into(&self, loads: &mut Vec<f64>) {
+        loads.clear();
         if self.compute_factors.is_some() {
-            return self.loads_by_walk();
+            loads.extend(self.loads_by_walk());
+            return;
         }
-        let loads: Vec<f64> = (0..self.problem.processors.len()).map(|p| self.state.backlog_ns(p, self.now)).collect();
+        loads.extend((0..self.problem.processors.len()).map(|p| self.state.backlog_ns(p, self.now)));
         #[cfg(debug_assertions)]
         for (p, (&kept, summed)) in loads.iter().zip(self.loads_by_walk()).enumerate() {
             assert!(
@@ -85,7 +94,6 @@ impl<'a> View<'a> {
                 self.now
             );
         }
-        loads
     }
 
     /// [`View::loads_ns`] summed over every running task and live group.
