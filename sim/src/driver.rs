@@ -142,8 +142,8 @@ impl<'a> Driver<'a> {
                     self.state.start(problem, task, &processors, group, now)?;
                     if new_group {
                         self.groups_opened += 1;
-                        let dataset = problem.datasets[problem.tasks[task].dataset].id.clone();
-                        self.record(|| EventRecord::GroupStarted { time, group, dataset });
+                        let dataset = || problem.datasets[problem.tasks[task].dataset].id.clone();
+                        self.record(|| EventRecord::GroupStarted { time, group, dataset: dataset() });
                         self.record_prep(group, now);
                     }
                     self.record(|| EventRecord::TaskStarted {
