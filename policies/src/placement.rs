@@ -317,9 +317,9 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
     );
     let live = |dataset: usize| view.state.live_streams(dataset);
     caps.resize_with(problem.datasets.len(), Vec::new);
-    groups.form(problem, pending, |dataset, members| match cap {
+    groups.form(problem, pending, |dataset, tasks| match cap {
         Cap::Auto => {
-            let print = live(dataset).print.plus(Fingerprint::of(members));
+            let print = live(dataset).print.plus(Fingerprint::of(tasks));
             let recent = &mut caps[dataset];
             match recent.iter().position(|&(seen, _)| seen == print) {
                 Some(i) => {
@@ -329,7 +329,7 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
                 None => {
                     // The live consumers and the window's tasks of the dataset, in pipeline
                     // order: both come sorted, so a merge.
-                    live(dataset).merge_into(members.iter().map(|&t| (problem.pipeline_rank(t), t)), all);
+                    live(dataset).merge_into(tasks.iter().map(|&t| (problem.pipeline_rank(t), t)), all);
                     let k = cap_search.auto_cap(problem, all, nprocs);
                     recent.truncate(RECENT_CAPS - 1);
                     recent.insert(0, (print, k));
@@ -338,8 +338,8 @@ pub fn place_pending(view: &View, how: Placing, cache: &mut PlanCache) -> Vec<De
             }
         }
         // Every live consumer and every task of the window together.
-        Cap::Unlimited => (live(dataset).consumers.len() + members.len()).max(1),
-        Cap::Max(_) => resolve_cap(problem, members, cap, nprocs),
+        Cap::Unlimited => (live(dataset).consumers.len() + tasks.len()).max(1),
+        Cap::Max(_) => resolve_cap(problem, tasks, cap, nprocs),
     });
     // Where the window's tasks could start only by joining live streams and no dataset's group
     // size lets anyone join, every task is alone on a fresh stream, whose takers are exactly
