@@ -124,24 +124,19 @@ pub fn shapes(max_steps: u64) -> impl Strategy<Value = Shape> {
         })
 }
 
-/// Cases per property: `default`, or `PROPTEST_CASES` when set (a count written in a test's
-/// config would otherwise override the variable).
-pub fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// The seed properties draw their cases from unless `PROPTEST_RNG_SEED` names another: the
 /// same cases every run, so that a test run (CI's included) passes or fails on the code, not on
 /// the draw. Other seeds explore further (`PROPTEST_RNG_SEED=$RANDOM`); a failure one finds is
 /// saved to the regressions file beside the test, which every run then replays.
 const SEED: u64 = 20261206;
 
-/// A property's config: [`cases`] cases from [`SEED`].
+/// A property's config: `default_cases` cases from [`SEED`], unless `PROPTEST_CASES` or
+/// `PROPTEST_RNG_SEED` says otherwise (proptest reads both into its default config; a count or
+/// seed written here would otherwise override them).
 pub fn config(default_cases: u32) -> ProptestConfig {
     let config = ProptestConfig::default();
-    let rng_seed = match std::env::var_os("PROPTEST_RNG_SEED") {
-        Some(_) => config.rng_seed,
-        None => proptest::test_runner::RngSeed::Fixed(SEED),
-    };
-    ProptestConfig { cases: cases(default_cases), rng_seed, ..config }
+    let set = |var: &str| std::env::var_os(var).is_some();
+    let cases = if set("PROPTEST_CASES") { config.cases } else { default_cases };
+    let rng_seed = if set("PROPTEST_RNG_SEED") { config.rng_seed } else { proptest::test_runner::RngSeed::Fixed(SEED) };
+    ProptestConfig { cases, rng_seed, ..config }
 }
