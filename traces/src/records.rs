@@ -168,21 +168,32 @@ pub struct RunRecords {
     pub events: Vec<EventRecord>,
 }
 
-/// Batsim's interval-set notation for sorted indices: `0-3 5 7-8`.
+/// Batsim's interval-set notation for sorted indices: `0-3 5 7-8`. (Written into one string:
+/// a run's records hold one per job, a million at 1M tasks.)
 pub fn interval_set(indices: &[usize]) -> String {
-    let mut sorted = indices.to_vec();
-    sorted.sort_unstable();
-    let mut parts = Vec::new();
+    use std::fmt::Write;
+    let sorted: std::borrow::Cow<[usize]> = if indices.is_sorted() {
+        indices.into()
+    } else {
+        let mut sorted = indices.to_vec();
+        sorted.sort_unstable();
+        sorted.into()
+    };
+    let mut out = String::new();
     let mut i = 0;
     while i < sorted.len() {
         let start = sorted[i];
         while i + 1 < sorted.len() && sorted[i + 1] == sorted[i] + 1 {
             i += 1;
         }
-        parts.push(if sorted[i] == start { start.to_string() } else { format!("{start}-{}", sorted[i]) });
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let written = if sorted[i] == start { write!(out, "{start}") } else { write!(out, "{start}-{}", sorted[i]) };
+        written.expect("writing to a string");
         i += 1;
     }
-    parts.join(" ")
+    out
 }
 
 impl RunRecords {
