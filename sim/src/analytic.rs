@@ -23,7 +23,7 @@
 
 use crate::driver::{progress_marks, Applied, Driver, External};
 use crate::indexed_heap::IndexedHeap;
-use crate::metrics::{actual_step_ns, reference_prep_ns, Measures, ProcTime};
+use crate::metrics::{actual_step_ns, beside_run, reference_prep_ns, Measures, ProcTime, Submitted};
 use crate::rates::{alone, Demand, Solver};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::id_table::IdTable;
@@ -33,6 +33,16 @@ use coprep_traces::records::{EventRecord, RunRecords};
 use coprep_traces::{ns_to_secs, Nanos, Problem};
 
 pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Result<RunRecords, SimError> {
+    beside_run(problem, |submitted| run_beside(problem, policy, opts, submitted))
+}
+
+/// [`run`], collecting what the records need of the problem alone from `submitted`.
+fn run_beside(
+    problem: &Problem,
+    policy: &mut dyn Policy,
+    opts: &RunOptions,
+    submitted: &mut dyn FnMut() -> Submitted,
+) -> Result<RunRecords, SimError> {
     let mut d = Driver::new(problem, opts.record_events);
     let mut a = Analytic::new(problem, policy.wants_progress());
     let mut now: Nanos = 0;
@@ -99,7 +109,7 @@ pub fn run(problem: &Problem, policy: &mut dyn Policy, opts: &RunOptions) -> Res
         failed: Default::default(),
         stopped: false,
     };
-    d.conclude(policy, Engine::Analytic.name(), opts, now, measures)
+    d.conclude(policy, Engine::Analytic.name(), opts, now, measures, submitted)
 }
 
 /// A live group's pace and what it asks of each processor.

@@ -1,7 +1,7 @@
 //! What both engines share: the queue of external events (arrivals, timers, ends of moves),
 //! calling the policy, and carrying out its decisions on the cluster state with a record of each.
 
-use crate::metrics::{assemble, Counted, Measures, RunInfo};
+use crate::metrics::{assemble, Counted, Measures, RunInfo, Submitted};
 use crate::{RunOptions, SimError};
 use coprep_policies::{ClusterState, Decision, Event, Policy, View};
 use coprep_traces::records::{EventRecord, RunRecords};
@@ -206,6 +206,7 @@ impl<'a> Driver<'a> {
         opts: &RunOptions,
         now: Nanos,
         measures: Measures,
+        submitted: &mut dyn FnMut() -> Submitted,
     ) -> Result<RunRecords, SimError> {
         if measures.stopped {
             // Stopped early: what never finished is recorded as killed at the stop.
@@ -225,7 +226,7 @@ impl<'a> Driver<'a> {
             engine_events: self.engine_events,
         };
         let info = RunInfo { policy: policy.name(), engine, seed: opts.seed, noise_sigma: opts.noise_sigma };
-        Ok(assemble(counted, measures, info, events))
+        Ok(assemble(counted, measures, info, events, submitted()))
     }
 
     /// True when every task has finished.

@@ -13,7 +13,7 @@
 //! reports what they measured. Both therefore schedule, share and account exactly alike.
 
 use crate::driver::{progress_marks, Driver};
-use crate::metrics::{actual_prep_ns, actual_step_ns, reference_prep_ns, Measures, ProcTime};
+use crate::metrics::{actual_prep_ns, actual_step_ns, beside_run, reference_prep_ns, Measures, ProcTime, Submitted};
 use crate::{Engine, RunOptions, SimError};
 use coprep_policies::{ClusterState, Event, GroupId, Policy, TaskStatus};
 use coprep_traces::planner::{group_leaf_bytes, group_stages};
@@ -163,6 +163,18 @@ pub fn run_with(
     opts: &RunOptions,
     runner: &mut dyn Runner,
     engine: &str,
+) -> Result<RunRecords, SimError> {
+    beside_run(problem, |submitted| run_beside(problem, policy, opts, runner, engine, submitted))
+}
+
+/// [`run_with`], collecting what the records need of the problem alone from `submitted`.
+fn run_beside(
+    problem: &Problem,
+    policy: &mut dyn Policy,
+    opts: &RunOptions,
+    runner: &mut dyn Runner,
+    engine: &str,
+    submitted: &mut dyn FnMut() -> Submitted,
 ) -> Result<RunRecords, SimError> {
     let n = problem.tasks.len();
     let np = problem.processors.len();
@@ -353,7 +365,7 @@ pub fn run_with(
         failed,
         stopped,
     };
-    d.conclude(policy, engine, opts, now, measures)
+    d.conclude(policy, engine, opts, now, measures, submitted)
 }
 
 /// Ends a task that failed: it releases its processors like a finished one (the policy is told
