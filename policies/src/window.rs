@@ -79,6 +79,22 @@ impl<'a> OpenRoom<'a> {
     }
 }
 
+/// The window's tasks, oldest first, given how many processors are open to a new stream and
+/// their free memory summed in processor order: the first [`window_len`], and after them as
+/// long as the tasks so far claim no more memory than those processors have free.
+pub fn window<'v>(view: &View<'v>, open: usize, open_free: f64) -> impl Iterator<Item = usize> + 'v {
+    let problem = view.problem;
+    let len = window_len(open);
+    let mut claimed = 0.0;
+    view.pending()
+        .enumerate()
+        .take_while(move |&(k, t)| {
+            claimed += problem.tasks[t].memory_claim_gb();
+            k < len || claimed <= open_free + 1e-9
+        })
+        .map(|(_, t)| t)
+}
+
 /// Whether at least `n` of the processors whose free memory `free` lists have `memory` free.
 pub fn has_room(free: impl Iterator<Item = f64>, n: usize, memory: f64) -> bool {
     free.filter(|&f| f + 1e-9 >= memory).take(n).count() >= n
@@ -110,17 +126,7 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
     // kept apart), so the window scales with those: where streams are kept apart, a round that
     // frees one processor plans a few tasks, not a few per processor of the cluster. Memory is
     // summed in processor order, as it always has been.
-    let window = window_len(free_open.len());
-    let total_free: f64 = free_open.iter().sum();
-    let mut claimed = 0.0;
-    let pending = view
-        .pending()
-        .enumerate()
-        .take_while(|&(k, t)| {
-            claimed += problem.tasks[t].memory_claim_gb();
-            k < window || claimed <= total_free + 1e-9
-        })
-        .map(|(_, t)| t)
+    let pending = window(view, free_open.len(), free_open.iter().sum())
         .filter(|&t| problem.tasks[t].memory_gb <= most_free + 1e-9);
     // Where streams are kept apart, a task may also join the processors of a live stream of its
     // dataset (a processor counted once per member it holds): the state keeps their free
