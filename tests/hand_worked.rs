@@ -278,3 +278,64 @@ fn an_arrival_beyond_the_planning_window_plans_nothing() {
     let view = View::new(&problem, &state, 1);
     assert!(!arrival_beyond_window(&Event::TaskFinished { task: 1 }, &view, Colocate::Stream));
 }
+
+#[test]
+fn a_finish_that_frees_room_no_waiting_task_can_take_plans_nothing() {
+    use coprep_policies::placement::finish_frees_no_room;
+    use coprep_policies::{ClusterState, Colocate, Event, View};
+    // Two processors of 30 GB. p0 holds A and B, each alone on its stream (self-contained); p1
+    // holds R1, R2 and R3, readers of one stream of dataset r. G, a gang of two, waits.
+    let task = |id: &str, dataset: &str, memory: u32, gang: u32| {
+        format!(
+            r#"{{"id":"{id}","dataset":"{dataset}","pipeline":"p","batch_size":1,"steps":10,"compute_s":{{"gpu":1.0}},"memory_gb":{memory},"processors":{gang}}}"#
+        )
+    };
+    let tasks = [
+        task("A", "a", 10, 1),
+        task("B", "b", 10, 1),
+        task("R1", "r", 8, 1),
+        task("R2", "r", 8, 1),
+        task("R3", "r", 8, 1),
+        task("G", "g", 10, 2),
+        task("S", "s", 15, 1),
+        task("T", "r", 5, 1),
+    ];
+    let text = format!(
+        r#"{{"name":"room","datasets":[{{"id":"a"}},{{"id":"b"}},{{"id":"r"}},{{"id":"g"}},{{"id":"s"}}],
+        "pipelines":[{{"id":"p","stages":[{{"op":"decode","cost_s":{{"gpu":0.1}}}}]}}],
+        "tasks":[{}],
+        "cluster":{{"processors":[{{"name":"g","type":"gpu","count":2,"memory_gb":30}}],"buffer_batches":2}}}}"#,
+        tasks.join(",")
+    );
+    let problem = problem_from_str(&text).expect("valid").1;
+    let [a, b, r1, _, _, g, s, t] = std::array::from_fn(|i| i);
+    let mut state = ClusterState::new(&problem);
+    for (task, proc, group) in [(0, 0, 0), (1, 0, 1), (2, 1, 2), (3, 1, 2), (4, 1, 2)] {
+        state.arrive(&problem, task);
+        state.start(&problem, task, &[proc], group, 0).expect("fits");
+    }
+    state.arrive(&problem, g);
+    let no_room = |state: &ClusterState, task: usize, colocate| {
+        finish_frees_no_room(&Event::TaskFinished { task }, &View::new(&problem, state, 1), colocate)
+    };
+    // A ends: p0 still holds B and has 20 GB free, but only a task alone may go there, and G
+    // is a gang.
+    state.finish(&problem, a, 1);
+    assert!(no_room(&state, a, Colocate::Stream));
+    // Where anything may share a processor, the room is not worked out: it plans.
+    assert!(!no_room(&state, a, Colocate::Any));
+    // S, alone and 15 GB, fits where A was.
+    state.arrive(&problem, s);
+    assert!(!no_room(&state, a, Colocate::Stream));
+    // R1 ends: p1 still serves the stream of r, with 14 GB free, which neither G nor S may join.
+    state.finish(&problem, r1, 1);
+    assert!(no_room(&state, r1, Colocate::Stream));
+    // T reads r and needs 5 GB: it may join the stream where R1 was.
+    state.arrive(&problem, t);
+    assert!(!no_room(&state, r1, Colocate::Stream));
+    // B ends and leaves p0 empty: open to new streams, so the round plans.
+    state.finish(&problem, b, 1);
+    assert!(!no_room(&state, b, Colocate::Stream));
+    // Arrivals are never skipped for it.
+    assert!(!finish_frees_no_room(&Event::TaskArrived { task: t }, &View::new(&problem, &state, 1), Colocate::Stream));
+}

@@ -5,7 +5,9 @@
 //! worse than.
 
 use crate::event::{Decision, Event};
-use crate::placement::{arrival_beyond_window, may_place, place_pending, Balance, Placing, PlanCache};
+use crate::placement::{
+    arrival_beyond_window, finish_frees_no_room, may_place, place_pending, Balance, Placing, PlanCache,
+};
 use crate::policy::Policy;
 use crate::room::Colocate;
 use crate::view::View;
@@ -30,7 +32,10 @@ impl Policy for Lpt {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        if !may_place(event, view) || arrival_beyond_window(event, view, self.colocate) {
+        if !may_place(event, view)
+            || arrival_beyond_window(event, view, self.colocate)
+            || finish_frees_no_room(event, view, self.colocate)
+        {
             return Vec::new();
         }
         let how = Placing { cap: Cap::Max(1), improve: 0, balance: Balance::Work, colocate: self.colocate };

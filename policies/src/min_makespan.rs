@@ -9,7 +9,9 @@
 //! see `room`).
 
 use crate::event::{Decision, Event};
-use crate::placement::{arrival_beyond_window, may_place, place_pending, Balance, Placing, PlanCache};
+use crate::placement::{
+    arrival_beyond_window, finish_frees_no_room, may_place, place_pending, Balance, Placing, PlanCache,
+};
 use crate::policy::Policy;
 use crate::room::Colocate;
 use crate::view::View;
@@ -45,7 +47,10 @@ impl Policy for MinMakespan {
     }
 
     fn on_event(&mut self, event: &Event, view: &View) -> Vec<Decision> {
-        if !may_place(event, view) || arrival_beyond_window(event, view, self.colocate) {
+        if !may_place(event, view)
+            || arrival_beyond_window(event, view, self.colocate)
+            || finish_frees_no_room(event, view, self.colocate)
+        {
             return Vec::new();
         }
         let how = Placing { cap: self.cap, improve: self.improve, balance: Balance::Work, colocate: self.colocate };
