@@ -69,7 +69,7 @@ fn run_beside(
                 let applied = d.call(policy, &Event::Progress { task: t, steps_done, measured_step_ns }, now)?;
                 a.note(&d, &applied, now);
             } else {
-                a.close_stall(t, now);
+                a.close_stall(t, &d.state.tasks[t].processors, now);
                 a.settle_group(group, now);
                 a.dirty.push(group);
                 a.membership_changed = true;
@@ -166,8 +166,9 @@ struct Analytic<'a> {
     /// When each running task next reports.
     due: IndexedHeap<Nanos>,
     task_stall: Vec<f64>,
-    /// Per task: the processors its stall is being measured on, and their spare time then.
-    stall_on: Vec<(Vec<usize>, f64)>,
+    /// Per task: the spare time of its processors when its stall began to be measured (on
+    /// the processors it holds; a move measures afresh).
+    stall_from: Vec<f64>,
     procs: Vec<ProcClock>,
     /// Live groups by id (looked up several times per group per instant: indexed).
     groups: IdTable<GroupPace>,
@@ -208,7 +209,7 @@ impl<'a> Analytic<'a> {
             next_mark: vec![0; n],
             due: IndexedHeap::new(n),
             task_stall: vec![0.0; n],
-            stall_on: vec![(Vec::new(), 0.0); n],
+            stall_from: vec![0.0; n],
             procs: vec![ProcClock::default(); np],
             groups: IdTable::default(),
             groups_on: vec![Vec::new(); np],
@@ -302,18 +303,20 @@ impl<'a> Analytic<'a> {
 
     /// Starts measuring `task`'s stall on its current processors.
     fn open_stall(&mut self, d: &Driver, task: usize, now: Nanos) {
-        let procs = d.state.tasks[task].processors.clone();
-        let spare: f64 = procs.iter().map(|&p| self.procs[p].spare_at(now)).sum();
-        self.stall_on[task] = (procs, spare);
+        self.stall_from[task] = self.spare_on(&d.state.tasks[task].processors, now);
     }
 
-    /// Adds the stall `task` has had since it was last opened.
-    fn close_stall(&mut self, task: usize, now: Nanos) {
-        let (procs, from) = std::mem::take(&mut self.stall_on[task]);
+    /// Adds the stall `task` has had on `procs` since it was last opened there.
+    fn close_stall(&mut self, task: usize, procs: &[usize], now: Nanos) {
         if !procs.is_empty() {
-            let spare: f64 = procs.iter().map(|&p| self.procs[p].spare_at(now)).sum();
-            self.task_stall[task] += (spare - from) / procs.len() as f64;
+            let spare = self.spare_on(procs, now);
+            self.task_stall[task] += (spare - self.stall_from[task]) / procs.len() as f64;
         }
+    }
+
+    /// The spare time of `procs` summed, as of `now`.
+    fn spare_on(&self, procs: &[usize], now: Nanos) -> f64 {
+        procs.iter().map(|&p| self.procs[p].spare_at(now)).sum()
     }
 
     /// Takes note of what a policy's decisions changed.
@@ -327,8 +330,9 @@ impl<'a> Analytic<'a> {
             self.dirty.push(group);
             self.membership_changed = true;
         }
-        for &t in &applied.moved {
-            self.close_stall(t, now);
+        for (t, left) in &applied.moved {
+            let t = *t;
+            self.close_stall(t, left, now);
             self.open_stall(d, t, now);
             self.dirty.push(d.state.tasks[t].group.expect("moved tasks run"));
         }

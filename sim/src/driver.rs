@@ -20,7 +20,8 @@ pub enum External {
 #[derive(Debug, Default)]
 pub struct Applied {
     pub started: Vec<usize>,
-    pub moved: Vec<usize>,
+    /// Tasks that began to move, each with the processors it left.
+    pub moved: Vec<(usize, Vec<usize>)>,
     /// Groups whose preprocessing was placed anew.
     pub prep_placed: Vec<u64>,
 }
@@ -160,11 +161,12 @@ impl<'a> Driver<'a> {
                     applied.prep_placed.push(group);
                 }
                 Decision::Move { task, to } => {
+                    let left = self.state.tasks[task].processors.clone();
                     self.state.begin_move(problem, task, &to, now)?;
                     self.moves += 1;
                     self.record(|| EventRecord::MoveStarted { time, task: task_id(problem, task), to: proc_ids(&to) });
                     self.push(now + problem.migration_ns, External::MoveDone(task));
-                    applied.moved.push(task);
+                    applied.moved.push((task, left));
                 }
                 Decision::SetTimer { at, tag } => self.push(at.max(now), External::Timer(tag)),
             }
