@@ -333,9 +333,23 @@ fn a_finish_that_frees_room_no_waiting_task_can_take_plans_nothing() {
     // T reads r and needs 5 GB: it may join the stream where R1 was.
     state.arrive(&problem, t);
     assert!(!no_room(&state, r1, Colocate::Stream));
-    // B ends and leaves p0 empty: open to new streams, so the round plans.
+    // B ends and leaves p0 empty, open to new streams: S (or T) may start there.
     state.finish(&problem, b, 1);
     assert!(!no_room(&state, b, Colocate::Stream));
     // Arrivals are never skipped for it.
     assert!(!finish_frees_no_room(&Event::TaskArrived { task: t }, &View::new(&problem, &state, 1), Colocate::Stream));
+
+    // Again with only G waiting: A ends and leaves p0 empty, but one open processor cannot take a
+    // gang of two, so nothing could start on a new stream there.
+    let mut state = ClusterState::new(&problem);
+    for (task, proc, group) in [(0, 0, 0), (2, 1, 2), (3, 1, 2), (4, 1, 2)] {
+        state.arrive(&problem, task);
+        state.start(&problem, task, &[proc], group, 0).expect("fits");
+    }
+    state.arrive(&problem, g);
+    state.finish(&problem, a, 1);
+    assert!(no_room(&state, a, Colocate::Stream));
+    // S, alone, could start on it.
+    state.arrive(&problem, s);
+    assert!(!no_room(&state, a, Colocate::Stream));
 }

@@ -16,7 +16,7 @@ use crate::multifit::multifit;
 use crate::room::{Colocate, Room, Serving, SELF_CONTAINED};
 use crate::takers::finds_takers;
 use crate::view::View;
-use crate::window::{plan_window, window, window_len, OpenRoom, WindowFit};
+use crate::window::{has_room, plan_window, window, window_len, OpenRoom, WindowFit};
 use coprep_traces::planner::{group_stages, resolve_cap, Cap, CapSearch};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
@@ -139,15 +139,17 @@ pub fn arrival_beyond_window(event: &Event, view: &View, colocate: Colocate) -> 
 }
 
 /// Whether `event` is a finish whose freed room no task of the window could take, where
-/// streams are kept apart: every processor it freed still holds other tasks (so none opened to
-/// new streams), and none of those, nor the processors of its stream's last reader where one
-/// is left alone (whose key becomes self-contained), has the memory for a task of the window
-/// that may join it: a task alone where it holds only self-contained tasks, a reader of the
-/// same dataset where it serves a stream. Such a finish changes the plan only at second hand
-/// (its dataset's group size, which may let a reader join another of its streams; estimates
-/// that time has moved), which the next round sees. At 1M tasks under `min-makespan` it is 39%
-/// of the finishes, and planned anyway, 0.1% of those rounds started anything; the schedules
-/// it moves, by a few percent either way and by nothing on average, are in the README.
+/// streams are kept apart. Where it opened a processor (left it holding nothing), no task of
+/// the window could start on a new stream now: on open processors enough for its gang, or, a
+/// task alone, also beside self-contained tasks. And none of the processors it freed that still
+/// hold tasks, nor the processors of its stream's last reader where one is left alone (whose
+/// key becomes self-contained), has the memory for a task of the window that may join it: a
+/// task alone where it holds only self-contained tasks, a reader of the same dataset where it
+/// serves a stream. Such a finish changes the plan only at second hand (its dataset's group
+/// size, which may let a reader join another of its streams; estimates that time has moved),
+/// which the next round sees. At 1M tasks under `min-makespan` it is 71% of the finishes, and
+/// planned anyway, 0.06% of those rounds started anything; the schedules it moves, by a few
+/// percent either way and by nothing on average, are in the README.
 pub fn finish_frees_no_room(event: &Event, view: &View, colocate: Colocate) -> bool {
     let Event::TaskFinished { task } = *event else { return false };
     if colocate != Colocate::Stream {
@@ -155,9 +157,7 @@ pub fn finish_frees_no_room(event: &Event, view: &View, colocate: Colocate) -> b
     }
     let (problem, state) = (view.problem, view.state);
     let freed = &state.tasks[task].processors;
-    if freed.iter().any(|&p| state.processors[p].tasks.is_empty()) {
-        return false;
-    }
+    let opened = freed.iter().any(|&p| state.processors[p].tasks.is_empty());
     let alone = state.tasks[task]
         .group
         .and_then(|g| state.groups.get(&g))
@@ -182,10 +182,18 @@ pub fn finish_frees_no_room(event: &Event, view: &View, colocate: Colocate) -> b
         }
     }
     let open_free: f64 = state.idle_processors().map(|p| free[p]).sum();
+    // Where it opened a processor, whether a task could start on a new stream now: on open
+    // processors enough for its gang, or, alone, also beside self-contained tasks.
+    let room_single = state.most_free_for_self_contained().unwrap_or(f64::NEG_INFINITY);
+    let open_room = |gang: usize, memory: f64| has_room(state.idle_processors().map(|p| free[p]), gang, memory);
     !window(view, state.idle_processors().len(), open_free).any(|t| {
         let t = &problem.tasks[t];
         let fits = |room: f64| room + 1e-9 >= t.memory_gb;
-        (t.gang == 1 && fits(room_alone)) || room_readers.iter().any(|&(d, room)| d == t.dataset && fits(room))
+        let new_stream =
+            opened && if t.gang == 1 { fits(room_single) } else { open_room(t.gang as usize, t.memory_gb) };
+        new_stream
+            || (t.gang == 1 && fits(room_alone))
+            || room_readers.iter().any(|&(d, room)| d == t.dataset && fits(room))
     })
 }
 
