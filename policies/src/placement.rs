@@ -16,7 +16,7 @@ use crate::multifit::multifit;
 use crate::room::{Colocate, Room, Serving, SELF_CONTAINED};
 use crate::takers::finds_takers;
 use crate::view::View;
-use crate::window::{has_room, plan_window, window, window_len, OpenRoom, WindowFit};
+use crate::window::{fits_new_stream, plan_window, window, window_len, OpenRoom, WindowFit};
 use coprep_traces::planner::{group_stages, resolve_cap, Cap, CapSearch};
 use coprep_traces::Problem;
 use std::collections::BTreeMap;
@@ -181,16 +181,13 @@ pub fn finish_frees_no_room(event: &Event, view: &View, colocate: Colocate) -> b
             Serving::Nothing | Serving::Mixed => {}
         }
     }
-    let open_free: f64 = state.idle_processors().map(|p| free[p]).sum();
-    // Where it opened a processor, whether a task could start on a new stream now: on open
-    // processors enough for its gang, or, alone, also beside self-contained tasks.
-    let room_single = state.most_free_for_self_contained().unwrap_or(f64::NEG_INFINITY);
-    let open_room = |gang: usize, memory: f64| has_room(state.idle_processors().map(|p| free[p]), gang, memory);
-    !window(view, state.idle_processors().len(), open_free).any(|t| {
+    // The free memory of the processors open to a new stream, in processor order.
+    let open_free = || state.idle_processors().map(|p| free[p]);
+    let single = state.most_free_for_self_contained();
+    !window(view, state.idle_processors().len(), open_free().sum()).any(|t| {
         let t = &problem.tasks[t];
         let fits = |room: f64| room + 1e-9 >= t.memory_gb;
-        let new_stream =
-            opened && if t.gang == 1 { fits(room_single) } else { open_room(t.gang as usize, t.memory_gb) };
+        let new_stream = opened && fits_new_stream(t.gang as usize, t.memory_gb, single, open_free());
         new_stream
             || (t.gang == 1 && fits(room_alone))
             || room_readers.iter().any(|&(d, room)| d == t.dataset && fits(room))
@@ -208,8 +205,7 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
         Colocate::Any => problem.processors.len(),
         Colocate::Stream => view.state.idle_processors().len(),
     };
-    let window = window_len(open);
-    if view.state.pending.len() <= window {
+    if view.state.pending.len() <= window_len(open) {
         return false;
     }
     // The round's window ends at the first task past the floor by which the tasks so far claim
@@ -222,15 +218,15 @@ fn beyond_window(task: usize, view: &View, colocate: Colocate) -> bool {
     let newest = view.state.pending.last().is_some_and(|&(_, last)| last == task);
     let kept_free = view.state.total_free_gb().filter(|_| newest);
     if let Some(beyond) = kept_free.and_then(|(free, off)| claims_beyond(view, free, off)) {
-        debug_assert_eq!(beyond, beyond_by_walk(task, view, window, view.state.free_memory().iter().sum()));
+        debug_assert_eq!(beyond, beyond_by_walk(task, view, open, view.state.free_memory().iter().sum()));
         return beyond;
     }
     let total_free: f64 = view.state.free_memory().iter().sum();
     if let Some(beyond) = newest.then(|| claims_beyond(view, total_free, 0.0)).flatten() {
-        debug_assert_eq!(beyond, beyond_by_walk(task, view, window, total_free), "queue claims kept wrong");
+        debug_assert_eq!(beyond, beyond_by_walk(task, view, open, total_free), "queue claims kept wrong");
         return beyond;
     }
-    beyond_by_walk(task, view, window, total_free)
+    beyond_by_walk(task, view, open, total_free)
 }
 
 /// Whether the whole queue's claims, which the state keeps to within a known error, clearly
@@ -247,19 +243,10 @@ fn claims_beyond(view: &View, free: f64, free_off: f64) -> Option<bool> {
     }
 }
 
-/// [`beyond_window`] by walking the queue to `task`, summing claims in queue order.
-fn beyond_by_walk(task: usize, view: &View, window: usize, total_free: f64) -> bool {
-    let mut claimed = 0.0;
-    for (k, t) in view.pending().enumerate() {
-        claimed += view.problem.tasks[t].memory_claim_gb();
-        if k >= window && claimed > total_free + 1e-9 {
-            return true;
-        }
-        if t == task {
-            return false;
-        }
-    }
-    false
+/// [`beyond_window`] by walking the window (`open` processors open to a new stream, all free
+/// memory theirs) to pending `task`.
+fn beyond_by_walk(task: usize, view: &View, open: usize, total_free: f64) -> bool {
+    window(view, open, total_free).all(|t| t != task)
 }
 
 /// Spreads every live stream's preprocessing again, balancing pace on the view's estimates, so

@@ -100,6 +100,21 @@ pub fn has_room(free: impl Iterator<Item = f64>, n: usize, memory: f64) -> bool 
     free.filter(|&f| f + 1e-9 >= memory).take(n).count() >= n
 }
 
+/// Whether a task of `gang` processors, needing `memory` on each, could start on a new stream
+/// now: alone, where a single task may go (`most_free_single`: see [`OpenRoom`]); a gang, on
+/// enough of the processors open to a new stream, whose free memory `open_free` lists.
+pub fn fits_new_stream(
+    gang: usize,
+    memory: f64,
+    most_free_single: Option<f64>,
+    open_free: impl Iterator<Item = f64>,
+) -> bool {
+    match gang {
+        1 => most_free_single.is_some_and(|f| f + 1e-9 >= memory),
+        _ => has_room(open_free, gang, memory),
+    }
+}
+
 /// Where a round's planned tasks could start, as [`plan_window`] found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowFit {
@@ -141,10 +156,7 @@ pub fn plan_window(view: &View, room: &OpenRoom, colocate: Colocate, planned: &m
     for t in pending {
         let task = &problem.tasks[t];
         let (gang, memory) = (task.gang as usize, task.memory_gb);
-        let fits_new = match gang {
-            1 => most_free_single.is_some_and(|f| f + 1e-9 >= memory),
-            _ => has_room(free_open.iter().copied(), gang, memory),
-        };
+        let fits_new = fits_new_stream(gang, memory, most_free_single, free_open.iter().copied());
         let fits = fits_new || may_join(task.dataset, gang, memory);
         any_fits |= fits;
         any_fits_new |= fits_new;
